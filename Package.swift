@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// System libraries come from Debian's -dev packages (see README.md); each is a module map with
+// pkg-config so the compiler and linker flags come from the distribution, not from this file.
+let package = Package(
+    name: "laforge-runtime",
+    products: [
+        .executable(name: "laforge", targets: ["laforge"]),
+        .library(name: "LaForgeHost", targets: ["LaForgeHost"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // The stable C ABI every plugin is written against. Header only (plus a translation unit
+        // that pins the constants with static assertions).
+        .target(name: "PluginABI", path: "Sources/PluginABI"),
+
+        .systemLibrary(
+            name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+
+        // The host library (module LaForgeHost: Foundation already has a type named `Host`).
+        .target(
+            name: "LaForgeHost",
+            dependencies: ["PluginABI", "CSodium", "CYAML"],
+            path: "Sources/Host"),
+
+        // The CLI only parses arguments and prints; every decision lives in LaForgeHost.
+        .executableTarget(
+            name: "laforge",
+            dependencies: [
+                "LaForgeHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/laforge"),
+
+        .testTarget(
+            name: "LaForgeHostTests",
+            dependencies: ["LaForgeHost", "PluginABI"],
+            path: "Tests/HostTests",
+            resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,16 @@
+/*
+ * Pins the 1.0 struct layouts on LP64 platforms (Linux x86_64 and aarch64). A change to any of
+ * these numbers breaks every plugin already built: append fields instead (see the header).
+ */
+#include "laforge_plugin.h"
+
+#if defined(__LP64__)
+LAFORGE_STATIC_ASSERT(sizeof(laforge_host_info) == 16, host_info_size_1_0);
+LAFORGE_STATIC_ASSERT(offsetof(laforge_plugin_descriptor, capabilities) == 40, descriptor_caps_offset);
+LAFORGE_STATIC_ASSERT(LAFORGE_DESCRIPTOR_SIZE_1_0 == 64, descriptor_size_1_0);
+LAFORGE_STATIC_ASSERT(LAFORGE_AUDIT_SINK_VTABLE_SIZE_1_0 == 64, audit_sink_vtable_size_1_0);
+LAFORGE_STATIC_ASSERT(LAFORGE_SECRET_BACKEND_VTABLE_SIZE_1_0 == 80, secret_backend_vtable_size_1_0);
+LAFORGE_STATIC_ASSERT(sizeof(laforge_audit_record) == 48, audit_record_size_1_0);
+LAFORGE_STATIC_ASSERT(sizeof(laforge_audit_batch) == 32, audit_batch_size_1_0);
+LAFORGE_STATIC_ASSERT(sizeof(laforge_host_api) == 64, host_api_size_1_0);
+#endif

@@ -1,0 +1,372 @@
+/*
+ * laforge_plugin.h — the LaForge runtime plugin ABI, version 1.0.
+ *
+ * This header is the whole contract between the LaForge host and a plugin. A plugin is a shared
+ * library that exports one function, LAFORGE_PLUGIN_ENTRY_SYMBOL ("laforge_plugin_entry"), which
+ * returns a descriptor: who the plugin is, which ABI it was built for, and one typed vtable per
+ * capability it offers (audit sink, secret backend; IdP connector and exporter come in 1.1).
+ *
+ * Rules that keep old plugins loading for years (docs/ABI.md explains each):
+ *
+ *  1. Versioning. The descriptor names the ABI the plugin was built against. The host loads it
+ *     only when the majors are equal and the plugin's minor is <= the host's minor. A change of
+ *     behaviour (e.g. the threading contract) is a major bump; additions are minor bumps.
+ *  2. Every struct that crosses the boundary starts with `uint32_t struct_size`, set to
+ *     sizeof(struct) by whoever fills it. Structs only ever grow at the end. A reader reads
+ *     min(its own size, struct_size) bytes and treats missing tail fields as absent (NULL / 0).
+ *  3. Ownership is in the comments of every function: "borrowed" inputs are valid only for the
+ *     duration of the call; plugin-owned outputs are valid until the next call on the same
+ *     instance, or until released through the named release function.
+ *  4. Concurrency is declared, not assumed: a vtable's `threading` field says whether the host
+ *     may call one instance from several threads at once. Different instances are always
+ *     independent: a plugin must keep no mutable global state.
+ *  5. Status codes are a closed set pinned below; the host treats any value it does not know as
+ *     an error. Functions that fail leave a human-readable message in last_error().
+ *
+ * The header is C99 and C++ compatible; it compiles with
+ *     cc -std=c99 -pedantic -Wall -Wextra -Werror      and      c++ -std=c++11 -Wall -Wextra
+ */
+#ifndef LAFORGE_PLUGIN_H
+#define LAFORGE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Version and entry point
+ * ------------------------------------------------------------------------------------------- */
+
+#define LAFORGE_ABI_VERSION_MAJOR 1
+#define LAFORGE_ABI_VERSION_MINOR 0
+
+/* The name of the one function a plugin exports. */
+#define LAFORGE_PLUGIN_ENTRY_SYMBOL "laforge_plugin_entry"
+
+/* Symbol visibility for the entry function. */
+#if defined(_WIN32)
+#define LAFORGE_EXPORT __declspec(dllexport)
+#else
+#define LAFORGE_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* Compile-time checks that work in C99 (no _Static_assert) and C++. */
+#ifdef __cplusplus
+#define LAFORGE_STATIC_ASSERT(cond, name) static_assert(cond, #name)
+#else
+#define LAFORGE_STATIC_ASSERT(cond, name) typedef char laforge_static_assert_##name[(cond) ? 1 : -1]
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes
+ *
+ * Functions return int32_t rather than the enum type so the width is fixed across compilers. The
+ * host treats any value not listed here as an error (and says so, naming the value).
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum laforge_status {
+    /* Success. For an audit sink's write: every record of the batch is durably stored. */
+    LAFORGE_OK = 0,
+    /* Transient failure (connection lost, 5xx, throttled, timeout): the host retries later with
+     * backoff. Plugins never sleep-and-retry themselves. */
+    LAFORGE_RETRY = 1,
+    /* The input can never succeed as it is (rejected by the receiver, 4xx, malformed). For a
+     * sink's write the host dead-letters the offending record and moves on. */
+    LAFORGE_PERMANENT_ERROR = 2,
+    /* The configuration or an argument is invalid (create, get_secret with a bad name, ...). */
+    LAFORGE_INVALID_ARGUMENT = 3,
+    /* The named secret or key does not exist. */
+    LAFORGE_NOT_FOUND = 4,
+    /* Authentication or authorization failed (wrong password, access denied). */
+    LAFORGE_ACCESS_DENIED = 5,
+    /* The operation is not offered by this plugin. */
+    LAFORGE_UNSUPPORTED = 6,
+    /* A bug or an unexpected state inside the plugin. */
+    LAFORGE_INTERNAL_ERROR = 7
+} laforge_status;
+
+LAFORGE_STATIC_ASSERT(LAFORGE_OK == 0, status_ok_is_0);
+LAFORGE_STATIC_ASSERT(LAFORGE_RETRY == 1, status_retry_is_1);
+LAFORGE_STATIC_ASSERT(LAFORGE_PERMANENT_ERROR == 2, status_permanent_is_2);
+LAFORGE_STATIC_ASSERT(LAFORGE_INVALID_ARGUMENT == 3, status_invalid_argument_is_3);
+LAFORGE_STATIC_ASSERT(LAFORGE_NOT_FOUND == 4, status_not_found_is_4);
+LAFORGE_STATIC_ASSERT(LAFORGE_ACCESS_DENIED == 5, status_access_denied_is_5);
+LAFORGE_STATIC_ASSERT(LAFORGE_UNSUPPORTED == 6, status_unsupported_is_6);
+LAFORGE_STATIC_ASSERT(LAFORGE_INTERNAL_ERROR == 7, status_internal_error_is_7);
+
+/* Log levels for laforge_host_api.log. */
+typedef enum laforge_log_level {
+    LAFORGE_LOG_DEBUG = 0,
+    LAFORGE_LOG_INFO = 1,
+    LAFORGE_LOG_WARNING = 2,
+    LAFORGE_LOG_ERROR = 3
+} laforge_log_level;
+
+LAFORGE_STATIC_ASSERT(LAFORGE_LOG_DEBUG == 0 && LAFORGE_LOG_ERROR == 3, log_levels_pinned);
+
+/* Capability bits in laforge_plugin_descriptor.capabilities. Each set bit must come with its
+ * vtable pointer; a bit the host does not know is reported and ignored. */
+#define LAFORGE_CAP_AUDIT_SINK      ((uint64_t)1 << 0)
+#define LAFORGE_CAP_SECRET_BACKEND  ((uint64_t)1 << 1)
+/* Reserved for ABI 1.1: */
+#define LAFORGE_CAP_IDP_CONNECTOR   ((uint64_t)1 << 2)
+#define LAFORGE_CAP_EXPORTER        ((uint64_t)1 << 3)
+
+/* Values of a vtable's `threading` field. */
+#define LAFORGE_THREADING_SERIAL     0u /* the host never calls one instance concurrently */
+#define LAFORGE_THREADING_CONCURRENT 1u /* any function but create/destroy may run concurrently
+                                           on one instance */
+
+/* ---------------------------------------------------------------------------------------------
+ * Shared small types
+ * ------------------------------------------------------------------------------------------- */
+
+/* An opaque per-instance handle, allocated by the plugin's create and freed by its destroy. */
+typedef struct laforge_instance laforge_instance;
+
+/* A borrowed byte string: valid for the duration of the call it is passed to. */
+typedef struct laforge_bytes {
+    const uint8_t *data;
+    size_t len;
+} laforge_bytes;
+
+/* A plugin-owned output buffer. The plugin fills data/len (and may use `opaque` for its own
+ * bookkeeping); the host hands it back to the matching release function exactly once, which
+ * must zero the bytes before freeing them when they are secret. The host zero-initializes the
+ * struct before the call; on failure the plugin leaves it zeroed. */
+typedef struct laforge_buffer {
+    uint8_t *data;
+    size_t len;
+    void *opaque;
+} laforge_buffer;
+
+/* A metric label. Borrowed for the duration of the call. */
+typedef struct laforge_label {
+    const char *name;
+    const char *value;
+} laforge_label;
+
+/* ---------------------------------------------------------------------------------------------
+ * Host services, passed to every create()
+ *
+ * All function pointers are non-NULL in ABI 1.0. `host_ctx` identifies the instance on the host
+ * side and must be passed back unchanged. The table stays valid until destroy() returns. Every
+ * callback may be called from any thread, concurrently, from inside any plugin function.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct laforge_host_api {
+    uint32_t struct_size;
+    void *host_ctx;
+
+    /* Writes a log line attributed to this instance. `message` is borrowed, UTF-8. Never pass
+     * secret values: the host cannot redact what it does not know is secret. */
+    void (*log)(void *host_ctx, int32_t level, const char *message);
+
+    /* Metrics, named in Prometheus style (`laforge_sink_bytes_total`), with borrowed labels.
+     * The host prefixes nothing and owns registration: using one name with two kinds is
+     * reported once in the log and the second kind's samples are dropped. */
+    void (*counter_add)(void *host_ctx, const char *name, const laforge_label *labels,
+                        size_t label_count, double delta);
+    void (*gauge_set)(void *host_ctx, const char *name, const laforge_label *labels,
+                      size_t label_count, double value);
+    void (*histogram_observe)(void *host_ctx, const char *name, const laforge_label *labels,
+                              size_t label_count, double value);
+
+    /* Resolves a secret by reference ("BACKEND/NAME", or "NAME" when the configuration has one
+     * secret backend) through the host's configured secret backends, so a sink can fetch its
+     * database password without knowing KMS. On LAFORGE_OK `out` holds the value, which the
+     * plugin must give back to release_secret (the host zeroes it). On failure, `out` is zeroed
+     * and the status says why (LAFORGE_NOT_FOUND, LAFORGE_ACCESS_DENIED, LAFORGE_RETRY, ...). */
+    int32_t (*resolve_secret)(void *host_ctx, const char *reference, laforge_buffer *out);
+    void (*release_secret)(void *host_ctx, laforge_buffer *buffer);
+} laforge_host_api;
+
+/* ---------------------------------------------------------------------------------------------
+ * Audit sink capability
+ *
+ * The host owns ordering, batching, retries with backoff, dead-lettering and metrics; a sink only
+ * turns a batch of records into its system's write. Records arrive in increasing `seq` order; a
+ * batch may be re-sent after RETRY or after a crash, so the sink must be idempotent by (chain_id,
+ * seq) or by hash: storing a record twice must have the effect of storing it once.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum laforge_record_kind {
+    /* A chained audit entry: `data` is its RFC 8785 canonical JSON, `hash` its leaf hash. */
+    LAFORGE_RECORD_ENTRY = 1,
+    /* A signed checkpoint (C2SP tlog-checkpoint note) covering entries [0, seq): `data` is the
+     * note text; `hash` the Merkle root. Store it so the sink can be verified on its own. */
+    LAFORGE_RECORD_CHECKPOINT = 2
+} laforge_record_kind;
+
+LAFORGE_STATIC_ASSERT(LAFORGE_RECORD_ENTRY == 1 && LAFORGE_RECORD_CHECKPOINT == 2,
+                      record_kinds_pinned);
+
+typedef struct laforge_audit_record {
+    uint32_t struct_size;
+    uint32_t kind;             /* laforge_record_kind. A 1.0 plugin only receives 1.0 kinds. */
+    uint64_t seq;              /* entry: its sequence number (0-based); checkpoint: tree size */
+    const uint8_t *hash;       /* 32 bytes: entry leaf hash / checkpoint root hash */
+    const uint8_t *prev_hash;  /* entry: 32 bytes, the previous entry's hash; checkpoint: NULL */
+    const char *data;          /* canonical bytes, UTF-8, exactly `data_len` bytes (not NUL-
+                                  terminated by contract; store them byte for byte) */
+    size_t data_len;
+} laforge_audit_record;
+
+typedef struct laforge_audit_batch {
+    uint32_t struct_size;
+    const char *chain_id;                        /* NUL-terminated, stable per journal */
+    const laforge_audit_record *const *records;  /* `count` pointers, seq ascending */
+    size_t count;
+} laforge_audit_batch;
+
+typedef struct laforge_audit_sink_vtable {
+    uint32_t struct_size;
+    /* LAFORGE_THREADING_SERIAL or LAFORGE_THREADING_CONCURRENT (for write, flush, health). */
+    uint32_t threading;
+
+    /* JSON Schema (draft 2020-12 subset, see docs/ABI.md) of this capability's configuration,
+     * as NUL-terminated JSON text, static for the life of the library. The host validates the
+     * user's config against it, applies `default`s, and passes the normalized JSON to create.
+     * Mark secret string properties with "x-laforge-secret": true so the host redacts them.
+     * NULL means the capability takes no configuration (only `{}` is accepted). */
+    const char *config_schema;
+
+    /* Creates an instance. `config_json` (borrowed, NUL-terminated, `config_len` bytes) is the
+     * validated, normalized configuration as RFC 8785 canonical JSON; `host` stays valid until
+     * destroy. On success returns LAFORGE_OK with *out set. On failure returns a status and may
+     * still set *out so the host can read last_error(*out); the host then calls destroy(*out)
+     * and nothing else. Never called concurrently with anything on the same instance. */
+    int32_t (*create)(const char *config_json, size_t config_len, const laforge_host_api *host,
+                      laforge_instance **out);
+
+    /* Stores a batch (borrowed for the call). Returns LAFORGE_OK when every record is durably
+     * stored. Otherwise `*stored` (set to 0 by the host) says how many leading records were
+     * stored; with LAFORGE_RETRY the host re-sends the rest later, with
+     * LAFORGE_PERMANENT_ERROR the record at index *stored is the one that can never be stored:
+     * the host dead-letters it and continues after it. An empty batch (count 0) must succeed. */
+    int32_t (*write)(laforge_instance *instance, const laforge_audit_batch *batch,
+                     size_t *stored);
+
+    /* Makes everything written so far durable (fsync, commit, drain). May be NULL when write
+     * already is durable. Same status meaning as write. */
+    int32_t (*flush)(laforge_instance *instance);
+
+    /* Cheap liveness probe: LAFORGE_OK healthy, LAFORGE_RETRY degraded (reason in last_error).
+     * May be NULL. */
+    int32_t (*health)(laforge_instance *instance);
+
+    /* The message for the most recent failed call on this instance, NUL-terminated UTF-8,
+     * plugin-owned, valid until the next call on the instance. Never NULL (return "" when
+     * there is none). Must never contain secret values. */
+    const char *(*last_error)(laforge_instance *instance);
+
+    /* Frees the instance. Called exactly once per instance that create() handed out (also after
+     * a failed create), after every other call on it has returned. */
+    void (*destroy)(laforge_instance *instance);
+} laforge_audit_sink_vtable;
+
+/* ---------------------------------------------------------------------------------------------
+ * Secret backend capability
+ *
+ * Reads secrets by name and performs key operations (envelope encryption): the key material of
+ * a KMS never leaves it; data keys and secrets handed to the host come back through release(),
+ * which must zero them. `context` arguments are RFC 8785 canonical JSON objects of string values
+ * (an AWS encryption context; GCP/Azure use the bytes as additional authenticated data); the
+ * same context must be given to decrypt. Every output buffer is released through release().
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct laforge_secret_backend_vtable {
+    uint32_t struct_size;
+    /* LAFORGE_THREADING_SERIAL or LAFORGE_THREADING_CONCURRENT (for all but create/destroy). */
+    uint32_t threading;
+    /* As for the audit sink. */
+    const char *config_schema;
+    int32_t (*create)(const char *config_json, size_t config_len, const laforge_host_api *host,
+                      laforge_instance **out);
+
+    /* Reads the secret `name` (borrowed). On LAFORGE_OK `out` holds the value. NULL when the
+     * backend only offers key operations. */
+    int32_t (*get_secret)(laforge_instance *instance, const char *name, laforge_buffer *out);
+
+    /* Encrypts `plaintext` under key `key_id` (borrowed, NUL-terminated; NULL = the configured
+     * default key) bound to `context` (may be empty). `out` receives a self-describing
+     * ciphertext blob that decrypt accepts. encrypt and decrypt are both set or both NULL. */
+    int32_t (*encrypt)(laforge_instance *instance, const char *key_id, laforge_bytes plaintext,
+                       laforge_bytes context, laforge_buffer *out);
+    int32_t (*decrypt)(laforge_instance *instance, const char *key_id, laforge_bytes ciphertext,
+                       laforge_bytes context, laforge_buffer *out);
+
+    /* Returns a fresh random data key of `key_len` bytes in `plaintext_key` and the same key
+     * wrapped by `key_id` in `wrapped_key` (decrypt(wrapped_key) == plaintext_key). May be NULL:
+     * the host then generates the key and calls encrypt. */
+    int32_t (*generate_data_key)(laforge_instance *instance, const char *key_id, size_t key_len,
+                                 laforge_bytes context, laforge_buffer *plaintext_key,
+                                 laforge_buffer *wrapped_key);
+
+    /* Zeroes and frees a buffer this instance produced. Called exactly once per filled buffer,
+     * possibly from another thread than the one that produced it. Never NULL. */
+    void (*release)(laforge_instance *instance, laforge_buffer *buffer);
+
+    const char *(*last_error)(laforge_instance *instance);
+    void (*destroy)(laforge_instance *instance);
+} laforge_secret_backend_vtable;
+
+/* ---------------------------------------------------------------------------------------------
+ * Host information and the plugin descriptor
+ * ------------------------------------------------------------------------------------------- */
+
+/* What the host tells the plugin about itself. Borrowed for the duration of the entry call. */
+typedef struct laforge_host_info {
+    uint32_t struct_size;
+    uint16_t abi_major;        /* LAFORGE_ABI_VERSION_MAJOR of the host */
+    uint16_t abi_minor;        /* LAFORGE_ABI_VERSION_MINOR of the host */
+    const char *host_version;  /* e.g. "0.1.0" */
+} laforge_host_info;
+
+/* What the plugin declares. Static storage, valid for the life of the library (which the host
+ * never unloads). The first three fields are frozen for every future ABI major. */
+typedef struct laforge_plugin_descriptor {
+    uint32_t struct_size;
+    uint16_t abi_major;        /* LAFORGE_ABI_VERSION_MAJOR the plugin was built against */
+    uint16_t abi_minor;        /* the lowest host minor the plugin needs */
+
+    const char *name;          /* short identifier, [a-z0-9_-]+ */
+    const char *version;       /* the plugin's own version, semver */
+    const char *description;   /* one line */
+    const char *license;       /* SPDX expression, e.g. "Apache-2.0" */
+
+    uint64_t capabilities;     /* LAFORGE_CAP_* bits, each with its vtable below */
+    const laforge_audit_sink_vtable *audit_sink;
+    const laforge_secret_backend_vtable *secret_backend;
+    /* ABI 1.1 appends its capability vtables here. */
+} laforge_plugin_descriptor;
+
+/* The entry point every plugin exports under LAFORGE_PLUGIN_ENTRY_SYMBOL:
+ *
+ *     LAFORGE_EXPORT const laforge_plugin_descriptor *
+ *     laforge_plugin_entry(const laforge_host_info *host, const char **refusal);
+ *
+ * Returns the plugin's descriptor, or NULL to refuse this host (too old, missing a feature),
+ * in which case *refusal may be pointed at a static NUL-terminated reason. Called once per
+ * load, before anything else, from one thread. Must not allocate per-call state that needs
+ * freeing: the descriptor is static. */
+typedef const laforge_plugin_descriptor *(*laforge_plugin_entry_fn)(
+    const laforge_host_info *host, const char **refusal);
+
+/* Sizes of the 1.0 structs. A plugin whose descriptor or vtables are smaller than these was not
+ * built against a 1.0 header and is refused. Later minors only grow these. */
+#define LAFORGE_DESCRIPTOR_SIZE_1_0 \
+    (offsetof(laforge_plugin_descriptor, secret_backend) + sizeof(void *))
+#define LAFORGE_AUDIT_SINK_VTABLE_SIZE_1_0 \
+    (offsetof(laforge_audit_sink_vtable, destroy) + sizeof(void *))
+#define LAFORGE_SECRET_BACKEND_VTABLE_SIZE_1_0 \
+    (offsetof(laforge_secret_backend_vtable, destroy) + sizeof(void *))
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* LAFORGE_PLUGIN_H */
