@@ -8,6 +8,11 @@ let package = Package(
     products: [
         .executable(name: "laforge", targets: ["laforge"]),
         .library(name: "LaForgeHost", targets: ["LaForgeHost"]),
+        // Plugins are shared libraries the host dlopens; `swift build` puts them beside `laforge`.
+        .library(name: "FileSink", type: .dynamic, targets: ["FileSink"]),
+        .library(name: "example_plugin", type: .dynamic, targets: ["ExamplePlugin"]),
+        .library(name: "bench_null_sink", type: .dynamic, targets: ["BenchNullSink"]),
+        .executable(name: "laforge-bench", targets: ["laforge-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,6 +49,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/laforge"),
+
+        // Plugins. Tests never depend on these (each exports the same entry symbol); they find
+        // the built .so files next to the test binary.
+        .target(name: "FileSink", dependencies: ["PluginABI"], path: "Plugins/FileSink"),
+        // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
+        .target(
+            name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
+            exclude: ["README.md", "Makefile"], sources: ["example_plugin.c"], publicHeadersPath: ".",
+            cSettings: [.unsafeFlags(["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror"])]),
+
+        // Benchmarks (docs/PERFORMANCE.md): `swift run -c release laforge-bench abi`.
+        .target(
+            name: "BenchNullSink", dependencies: ["PluginABI"], path: "bench/NullSink",
+            publicHeadersPath: "."),
+        .executableTarget(
+            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI"], path: "Sources/laforge-bench"),
 
         .testTarget(
             name: "LaForgeHostTests",

@@ -80,7 +80,8 @@ public final class AuditBatch: @unchecked Sendable {
     public var count: Int { records.count }
 
     /// The C view of the records from `start` on (a retry re-sends only what was not stored).
-    func withCBatch<R>(from start: Int = 0, _ body: (UnsafePointer<laforge_audit_batch>) -> R) -> R {
+    /// Public for tools that call a plugin's vtable directly (the ABI benchmark).
+    public func withCBatch<R>(from start: Int = 0, _ body: (UnsafePointer<laforge_audit_batch>) -> R) -> R {
         var batch = laforge_audit_batch(
             struct_size: UInt32(MemoryLayout<laforge_audit_batch>.size),
             chain_id: UnsafePointer(cChainID),

@@ -14,7 +14,7 @@ public enum SinkWriteOutcome: Sendable, Equatable {
 /// A created audit-sink instance of a plugin.
 public final class AuditSinkInstance: @unchecked Sendable {
     // @unchecked: all plugin calls go through the handle's gate.
-    private let handle: PluginInstanceHandle
+    let handle: PluginInstanceHandle
     private let vtable: laforge_audit_sink_vtable
 
     public var name: String { handle.name }

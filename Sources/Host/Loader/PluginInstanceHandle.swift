@@ -19,12 +19,22 @@ final class PluginInstanceHandle: @unchecked Sendable {
     private let lastErrorFunction: LastErrorFunction
     private let destroyFunction: DestroyFunction
 
+    /// What a failed create() left behind, for callers that judge the plugin rather than the
+    /// configuration (the conformance kit checks that a half-made instance explains itself).
+    struct FailedCreate {
+        var status: PluginStatus
+        var handedOutInstance: Bool
+        var lastError: String
+    }
+
     /// Calls the plugin's create with the normalized config; on failure reads last_error from
-    /// the half-made instance (if the plugin handed one out), destroys it and throws.
+    /// the half-made instance (if the plugin handed one out), destroys it, reports it to
+    /// `onFailure` and throws.
     init(
         name: String, library: PluginLibrary, configJSON: String, concurrent: Bool,
         context: PluginHostContext,
-        create: CreateFunction, lastError: LastErrorFunction, destroy: DestroyFunction
+        create: CreateFunction, lastError: LastErrorFunction, destroy: DestroyFunction,
+        onFailure: (FailedCreate) -> Void = { _ in }
     ) throws(PluginLoadError) {
         var out: OpaquePointer? = nil
         let code = configJSON.withCString { pointer in
@@ -37,6 +47,7 @@ final class PluginInstanceHandle: @unchecked Sendable {
                 message = lastError(out).map { String(cString: $0) } ?? ""
                 destroy(out)
             }
+            onFailure(FailedCreate(status: status, handedOutInstance: out != nil, lastError: message))
             let detail: String
             switch status {
             case .ok: detail = "create returned OK but no instance"

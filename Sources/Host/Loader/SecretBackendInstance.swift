@@ -5,7 +5,7 @@ import PluginABI
 /// plugin's release() inside the same gated call.
 public final class SecretBackendInstance: @unchecked Sendable {
     // @unchecked: all plugin calls go through the handle's gate.
-    private let handle: PluginInstanceHandle
+    let handle: PluginInstanceHandle
     private let vtable: laforge_secret_backend_vtable
 
     public var name: String { handle.name }

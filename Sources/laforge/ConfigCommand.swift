@@ -1,0 +1,30 @@
+import ArgumentParser
+import LaForgeHost
+
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Check the configuration.",
+        subcommands: [Validate.self])
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load the configuration and start every plugin in it, then stop them.",
+            discussion: "Checks YAML, keys and types, interpolation, plugin loading and signatures, each "
+                + "plugin's config against its schema, and each plugin's create().")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let runtime = try global.startRuntime()
+            defer { runtime.close() }
+            let config = runtime.config
+            print("\(config.sourcePath): OK (mode \(config.mode.rawValue), state_dir \(config.stateDir))")
+            for backend in runtime.secretBackends {
+                print("  secret backend \(backend.name): \(backend.library.descriptor.name) \(backend.library.descriptor.version)")
+            }
+            for sink in runtime.sinks {
+                print("  audit sink \(sink.name): \(sink.library.descriptor.name) \(sink.library.descriptor.version)")
+            }
+        }
+    }
+}

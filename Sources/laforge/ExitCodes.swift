@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import LaForgeHost
+
+/// The CLI's documented exit codes (README.md, docs/CLI.md). Scripts rely on them: never reuse
+/// a number for another meaning.
+enum LaForgeExit {
+    static let verificationFailed = ExitCode(1)
+    static let runtimeError = ExitCode(2)
+    static let configError = ExitCode(3)
+    static let pluginLoadError = ExitCode(4)
+    // 64 (usage) is ArgumentParser's ExitCode.validationFailure.
+}
+
+/// Prints an error the way every command does and returns the exit code for it.
+func fail(_ message: String, _ code: ExitCode) -> ExitCode {
+    printError("laforge: error: \(message)")
+    return code
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+extension RuntimeStartError {
+    var exitCode: ExitCode {
+        switch self {
+        case .config: return LaForgeExit.configError
+        case .plugin: return LaForgeExit.pluginLoadError
+        }
+    }
+}

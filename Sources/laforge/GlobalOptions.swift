@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import LaForgeHost
+
+/// Options every command that reads the configuration accepts.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The configuration file (default: $LAFORGE_CONFIG, else config/laforge.yaml).", valueName: "path"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Overrides state_dir from the configuration.", valueName: "dir"))
+    var stateDir: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where plugin libraries are looked up (overrides $LAFORGE_PLUGIN_DIR and plugin_dir).", valueName: "dir"))
+    var pluginDir: String?
+
+    @Flag(name: .long, help: "Log plugin and host messages down to debug level.")
+    var verbose = false
+
+    var configPath: String {
+        if let config { return config }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["LAFORGE_CONFIG"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return "config/laforge.yaml"
+    }
+
+    var logger: HostLogger { .standardError(minimumLevel: verbose ? .debug : .warning) }
+
+    /// Loads the configuration, applying --state-dir; errors are printed and mapped to exit 3.
+    func loadConfig() throws(ExitCode) -> LaForgeConfig {
+        do {
+            var config = try LaForgeConfig.load(path: configPath)
+            if let stateDir { config.stateDir = stateDir }
+            return config
+        } catch {
+            throw fail(error.description, LaForgeExit.configError)
+        }
+    }
+
+    func runtimeOptions() -> PluginRuntime.Options {
+        PluginRuntime.Options(pluginDirectory: pluginDir, logger: logger)
+    }
+
+    /// Loads the configuration and starts every plugin; errors are printed with their exit code.
+    func startRuntime() throws(ExitCode) -> PluginRuntime {
+        let config = try loadConfig()
+        do {
+            return try PluginRuntime.start(config: config, options: runtimeOptions())
+        } catch {
+            throw fail(error.description, error.exitCode)
+        }
+    }
+}

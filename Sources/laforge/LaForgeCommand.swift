@@ -1,0 +1,15 @@
+import ArgumentParser
+import LaForgeHost
+
+@main
+struct LaForgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "laforge",
+        abstract: "LaForge enterprise runtime: plugins, configuration, audit trail.",
+        discussion: """
+            Exit codes: 0 success, 1 verification failed (signature, conformance), 2 runtime \
+            error, 3 configuration error, 4 plugin load error, 64 usage error.
+            """,
+        version: ABIVersion.hostVersion,
+        subcommands: [ConfigCommand.self, PluginsCommand.self, KeysCommand.self])
+}
