@@ -24,7 +24,9 @@ import Testing
         report.results.filter { $0.outcome == outcome }
     }
 
-    static func result(_ report: ConformanceReport, _ capability: PluginCapability?, _ check: String) -> ConformanceResult? {
+    static func result(_ report: ConformanceReport, _ capability: PluginCapability?, _ check: String)
+        -> ConformanceResult?
+    {
         report.results.first { $0.capability == capability?.rawValue && $0.check == check }
     }
 
@@ -40,7 +42,9 @@ import Testing
             #expect(Self.result(report, capability, "missing-required")?.outcome == .pass)
             #expect(Self.result(report, capability, "lifecycle")?.outcome == .pass)
         }
-        for check in ["empty-batch", "batch", "idempotent-resend", "flush", "health", "last-error", "independent-instances"] {
+        for check in [
+            "empty-batch", "batch", "idempotent-resend", "flush", "health", "last-error", "independent-instances",
+        ] {
             #expect(Self.result(report, .auditSink, check)?.outcome == .pass, "\(check)")
         }
         // The dev secret store declares CONCURRENT; the sink is SERIAL.
@@ -117,12 +121,26 @@ import Testing
         #expect(report.warnings == 1, "\(Self.results(report, .warn))")
     }
 
+    @Test func keyOperationsAreRoundTrippedAndMustAuthenticate() throws {
+        let report = try Self.check(fixtureURL("plugins/toy_kms.c"))
+        #expect(report.failed == 0, "\(Self.results(report, .fail))")
+        for check in [
+            "round-trip-0", "round-trip-1", "round-trip-4096", "wrong-context", "tampered-ciphertext", "data-key",
+            "lifecycle",
+        ] {
+            #expect(Self.result(report, .secretBackend, check)?.outcome == .pass, "\(check)")
+        }
+        #expect(Self.result(report, .secretBackend, "missing-secret")?.outcome == .skip)
+        #expect(Self.result(report, .secretBackend, "config")?.detail.contains("scratch file") == false)
+    }
+
     @Test func reportJSONCarriesCountsAndResults() throws {
         let report = ConformanceReport(
             library: "/lib/x.so",
             results: [
                 ConformanceResult(capability: nil, check: "load", outcome: .pass, detail: "loaded"),
-                ConformanceResult(capability: "audit_sink", check: "flush", outcome: .warn, detail: "flush returned RETRY"),
+                ConformanceResult(
+                    capability: "audit_sink", check: "flush", outcome: .warn, detail: "flush returned RETRY"),
             ])
         let json = report.jsonValue()
         #expect(json["library"] == "/lib/x.so")
@@ -162,7 +180,9 @@ import Testing
         #expect(try JSONSchema(schema).isValid(synthesized.config))
     }
 
-    @Test(arguments: [("1.0.0", true), ("0.1.0-rc.1+build.5", true), ("1.0", false), ("01.0.0", false), ("v1.0.0", false)])
+    @Test(arguments: [
+        ("1.0.0", true), ("0.1.0-rc.1+build.5", true), ("1.0", false), ("01.0.0", false), ("v1.0.0", false),
+    ])
     func semanticVersions(_ version: String, _ valid: Bool) {
         #expect(PluginConformanceKit.isSemanticVersion(version) == valid)
     }

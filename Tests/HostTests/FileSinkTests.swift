@@ -345,13 +345,35 @@ import Testing
         // create installed the plugin's SIGHUP handler, so raising it cannot end the test process.
         let sink = try Self.sink(Self.pathConfig(path), logs: logs)
         defer { sink.close() }
+        #expect(logs.messages(.warning) == [])
         #expect(try sink.write(Self.batch([Self.entry(0)])) == .stored)
         try FileManager.default.moveItem(atPath: path, toPath: path + ".old")
-        #expect(raise(SIGHUP) == 0)
+        #expect(Self.raiseSIGHUPOnAThreadThatAcceptsIt() == 0)
         #expect(try sink.write(Self.batch([Self.entry(1)])) == .stored)
         #expect(try Self.lines(path + ".old") == [Self.entryData(0)])
         #expect(try Self.lines(path) == [Self.entryData(1)])
         #expect(logs.messages(.info).contains { $0.contains("reopened \(path) after SIGHUP") })
+    }
+
+    /// Test threads run with SIGHUP blocked (Swift's cooperative pool blocks most signals), so
+    /// a plain raise() would leave it pending. logrotate's kill(pid, SIGHUP) reaches whichever
+    /// thread accepts it; here that is a thread of our own, which the handler runs on before
+    /// raise() returns.
+    static func raiseSIGHUPOnAThreadThatAcceptsIt() -> Int32 {
+        let result = Mutex<Int32>(-1)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGHUP)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            let code = raise(SIGHUP)
+            result.withLock { $0 = code }
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        return result.withLock { $0 }
     }
 
     @Test func healthReportsAMovedFileAndTheNextWriteReopens() throws {

@@ -95,7 +95,7 @@ public struct YAMLNode: Sendable, Hashable {
     }
 
     /// Like `toJSON()`, but with every secret string replaced by `"<redacted>"`: the form to show a
-    /// user (`laforge config show`) or to write to a log.
+    /// user or to write to a log.
     public func toJSON(redactingSecrets: Bool) -> JSONValue {
         switch content {
         case .scalar(let scalar):

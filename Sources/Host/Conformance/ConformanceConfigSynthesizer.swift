@@ -70,7 +70,8 @@ struct ConformanceConfigSynthesizer {
             return value
         }
         let types = members.flatMap(Self.typeNames)
-        let type = types.first { $0 != "null" } ?? types.first
+        let type =
+            types.first { $0 != "null" } ?? types.first
             ?? (members.contains { $0["properties"] != nil } ? "object" : "string")
         switch type {
         case "integer", "number":

@@ -5,7 +5,8 @@ struct ConformanceLog {
     mutating func record(
         _ capability: PluginCapability?, _ check: String, _ outcome: ConformanceResult.Outcome, _ detail: String
     ) {
-        results.append(ConformanceResult(capability: capability?.rawValue, check: check, outcome: outcome, detail: detail))
+        results.append(
+            ConformanceResult(capability: capability?.rawValue, check: check, outcome: outcome, detail: detail))
     }
 
     mutating func pass(_ capability: PluginCapability?, _ check: String, _ detail: String) {

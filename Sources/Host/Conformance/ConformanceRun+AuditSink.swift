@@ -3,16 +3,13 @@ import Foundation
 extension ConformanceRun {
     func checkAuditSink(_ configs: Configs, log: inout ConformanceLog) {
         let capability = PluginCapability.auditSink
-        let firstName = instanceName(capability, "first")
-        let sink: AuditSinkInstance
-        do {
-            sink = try AuditSinkInstance(name: firstName, library: library, configJSON: configs.first, context: context(firstName))
-            log.pass(capability, "create", "create returned OK for the valid configuration")
-        } catch {
-            log.fail(capability, "create", "create failed for the valid configuration: \(error.message)")
-            log.skip(capability, "instance", "the remaining audit sink checks need an instance and were skipped")
-            return
-        }
+        guard
+            let sink = createInstance(
+                capability, log: &log,
+                { name, context throws(PluginLoadError) in
+                    try AuditSinkInstance(name: name, library: library, configJSON: configs.first, context: context)
+                })
+        else { return }
         defer { sink.close() }
         var lastErrorCalls: [String] = []
         var lastErrorFailures: [String] = []
@@ -28,7 +25,9 @@ extension ConformanceRun {
         case .success(.stored):
             log.pass(capability, "empty-batch", "write returned OK for an empty batch")
         case .success(let outcome):
-            log.fail(capability, "empty-batch", "write returned \(describe(outcome, count: 0)) for an empty batch; an empty batch must succeed")
+            log.fail(
+                capability, "empty-batch",
+                "write returned \(describe(outcome, count: 0)) for an empty batch; an empty batch must succeed")
         case .failure(let error):
             log.fail(capability, "empty-batch", "write of an empty batch broke the contract: \(error.message)")
         }
@@ -44,9 +43,14 @@ extension ConformanceRun {
             log.pass(capability, "batch", "write returned OK for \(batchText)")
         case .success(let outcome):
             if case .retry = outcome {
-                log.pass(capability, "batch", "write returned \(describe(outcome, count: batch.count)) for \(batchText); the host would re-send the rest")
+                log.pass(
+                    capability, "batch",
+                    "write returned \(describe(outcome, count: batch.count)) for \(batchText); the host would re-send the rest"
+                )
             } else {
-                log.fail(capability, "batch", "write returned \(describe(outcome, count: batch.count)) for \(batchText) of well-formed records")
+                log.fail(
+                    capability, "batch",
+                    "write returned \(describe(outcome, count: batch.count)) for \(batchText) of well-formed records")
             }
         case .failure(let error):
             log.fail(capability, "batch", "write of \(batchText) broke the contract: \(error.message)")
@@ -55,16 +59,20 @@ extension ConformanceRun {
 
         switch write(sink, batch) {
         case .success(.stored):
-            log.pass(capability, "idempotent-resend", "write returned OK when the same batch was sent again, as after a RETRY or a crash")
+            log.pass(
+                capability, "idempotent-resend",
+                "write returned OK when the same batch was sent again, as after a RETRY or a crash")
         case .success(let outcome):
             if case .retry = outcome, !firstWriteStored {
                 log.warn(
                     capability, "idempotent-resend",
-                    "write returned \(describe(outcome, count: batch.count)) for the re-sent batch (as for the first send), so idempotent re-delivery could not be confirmed")
+                    "write returned \(describe(outcome, count: batch.count)) for the re-sent batch (as for the first send), so idempotent re-delivery could not be confirmed"
+                )
             } else {
                 log.fail(
                     capability, "idempotent-resend",
-                    "write returned \(describe(outcome, count: batch.count)) when the same batch was sent again; storing a record twice must have the effect of storing it once")
+                    "write returned \(describe(outcome, count: batch.count)) when the same batch was sent again; storing a record twice must have the effect of storing it once"
+                )
             }
         case .failure(let error):
             log.fail(capability, "idempotent-resend", "re-sending the same batch broke the contract: \(error.message)")
@@ -86,23 +94,20 @@ extension ConformanceRun {
         }
 
         if lastErrorFailures.isEmpty {
-            log.pass(capability, "last-error", "last_error answered after each of \(lastErrorCalls.count) calls (\(lastErrorCalls.joined(separator: ", ")))")
+            log.pass(
+                capability, "last-error",
+                "last_error answered after each of \(lastErrorCalls.count) calls (\(lastErrorCalls.joined(separator: ", ")))"
+            )
         } else {
-            log.fail(capability, "last-error", "last_error could not be read " + lastErrorFailures.joined(separator: "; "))
+            log.fail(
+                capability, "last-error", "last_error could not be read " + lastErrorFailures.joined(separator: "; "))
         }
 
         checkConcurrentWrites(sink, log: &log)
         checkIndependentInstances(first: sink, firstBatch: batch, chain: chain, configs: configs, log: &log)
 
         // The first instance is closed now: the host, not the plugin, must refuse the call.
-        switch write(sink, empty) {
-        case .failure(let error) where error.kind == .closed:
-            log.pass(capability, "lifecycle", "after destroy the host refused a write on the instance without calling the plugin")
-        case .failure(let error):
-            log.fail(capability, "lifecycle", "a write after destroy failed with \(error) instead of being refused by the host")
-        case .success:
-            log.fail(capability, "lifecycle", "a write after destroy reached the plugin; the host must refuse it")
-        }
+        judgeCallAfterClose(capability, "write", write(sink, empty), log: &log)
     }
 
     private func write(_ sink: AuditSinkInstance, _ batch: AuditBatch) -> Result<SinkWriteOutcome, PluginCallError> {
@@ -129,8 +134,10 @@ extension ConformanceRun {
         do throws(PluginCallError) {
             try call()
             log.pass(capability, function, "\(function) returned OK")
-        } catch where error.status == .retry {
-            log.warn(capability, function, "\(function) returned RETRY: \(error.message.isEmpty ? "no reason in last_error" : error.message)")
+        } catch  where error.status == .retry {
+            log.warn(
+                capability, function,
+                "\(function) returned RETRY: \(error.message.isEmpty ? "no reason in last_error" : error.message)")
         } catch {
             log.fail(capability, function, "\(function) did not return OK: \(error)")
         }
@@ -139,12 +146,14 @@ extension ConformanceRun {
     private func checkConcurrentWrites(_ sink: AuditSinkInstance, log: inout ConformanceLog) {
         let capability = PluginCapability.auditSink
         guard library.descriptor.isConcurrent(capability) else {
-            log.skip(capability, "concurrent", "threading is SERIAL: the host never calls one instance from two threads, so no concurrent writes were made")
+            log.skip(
+                capability, "concurrent",
+                "threading is SERIAL: the host never calls one instance from two threads, so no concurrent writes were made"
+            )
             return
         }
-        let (threads, writes) = (4, 50)
         let chainID = "laforge-check-\(randomBytes(8).hexString)"
-        let outcomes = runOnThreads(threads: threads, iterations: writes) { thread, iteration -> String? in
+        checkConcurrentCalls(capability, describing: "writes of 2-record batches", log: &log) { thread, iteration in
             // One chain per thread keeps each chain's seq ascending, as the host guarantees.
             var chain = SyntheticAuditChain(chainID: "\(chainID)-\(thread)")
             _ = chain.entries(iteration * 2)
@@ -159,15 +168,6 @@ extension ConformanceRun {
                 return error.message
             }
         }
-        let problems = outcomes.compactMap { $0 }
-        let total = threads * writes
-        if problems.isEmpty {
-            log.pass(capability, "concurrent", "\(total) writes of 2-record batches from \(threads) threads at once all returned OK or RETRY")
-        } else {
-            log.fail(
-                capability, "concurrent",
-                "\(problems.count) of \(total) concurrent writes from \(threads) threads failed; the first: \(problems[0])")
-        }
     }
 
     /// Two instances side by side, then the second alone after the first is destroyed: a
@@ -180,10 +180,13 @@ extension ConformanceRun {
         let name = instanceName(capability, "second")
         let second: AuditSinkInstance
         do {
-            second = try AuditSinkInstance(name: name, library: library, configJSON: configs.second, context: context(name))
+            second = try AuditSinkInstance(
+                name: name, library: library, configJSON: configs.second, context: context(name))
         } catch {
             first.close()
-            log.fail(capability, "independent-instances", "a second instance could not be created beside the first: \(error.message)")
+            log.fail(
+                capability, "independent-instances",
+                "a second instance could not be created beside the first: \(error.message)")
             return
         }
         defer { second.close() }
@@ -204,7 +207,8 @@ extension ConformanceRun {
         } else if let problem = after {
             log.fail(
                 capability, "independent-instances",
-                "after the first instance was destroyed, the second's write \(problem); instances must keep no shared state")
+                "after the first instance was destroyed, the second's write \(problem); instances must keep no shared state"
+            )
         } else {
             log.pass(
                 capability, "independent-instances",

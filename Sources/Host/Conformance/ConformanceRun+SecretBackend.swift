@@ -3,16 +3,13 @@ import Foundation
 extension ConformanceRun {
     func checkSecretBackend(_ configs: Configs, log: inout ConformanceLog) {
         let capability = PluginCapability.secretBackend
-        let name = instanceName(capability, "first")
-        let backend: SecretBackendInstance
-        do {
-            backend = try SecretBackendInstance(name: name, library: library, configJSON: configs.first, context: context(name))
-            log.pass(capability, "create", "create returned OK for the valid configuration")
-        } catch {
-            log.fail(capability, "create", "create failed for the valid configuration: \(error.message)")
-            log.skip(capability, "instance", "the remaining secret backend checks need an instance and were skipped")
-            return
-        }
+        guard
+            let backend = createInstance(
+                capability, log: &log,
+                { name, context throws(PluginLoadError) in
+                    try SecretBackendInstance(name: name, library: library, configJSON: configs.first, context: context)
+                })
+        else { return }
         defer { backend.close() }
         // Random, so it cannot exist in any real store the kit is pointed at.
         let missingName = "laforge-check-missing-\(randomBytes(12).hexString)"
@@ -31,42 +28,49 @@ extension ConformanceRun {
         checkConcurrentReads(backend, missingName, log: &log)
 
         backend.close()
-        let afterClose = Result { () throws(PluginCallError) -> Void in
-            if backend.supportsGetSecret {
-                _ = try backend.getSecret(missingName)
-            } else {
-                _ = try backend.encrypt(keyID: nil, plaintext: [], context: [])
-            }
-        }
-        switch afterClose {
-        case .failure(let error) where error.kind == .closed:
-            log.pass(capability, "lifecycle", "after destroy the host refused a call on the instance without calling the plugin")
-        case .failure(let error):
-            log.fail(capability, "lifecycle", "a call after destroy failed with \(error) instead of being refused by the host")
-        case .success:
-            log.fail(capability, "lifecycle", "a call after destroy reached the plugin; the host must refuse it")
+        if backend.supportsGetSecret {
+            judgeCallAfterClose(
+                capability, "get_secret", Result { () throws(PluginCallError) in try backend.getSecret(missingName) },
+                log: &log)
+        } else {
+            judgeCallAfterClose(
+                capability, "encrypt",
+                Result { () throws(PluginCallError) in try backend.encrypt(keyID: nil, plaintext: [], context: []) },
+                log: &log)
         }
     }
 
-    private func checkMissingSecret(_ backend: SecretBackendInstance, _ missingName: String, log: inout ConformanceLog) {
+    private func checkMissingSecret(_ backend: SecretBackendInstance, _ missingName: String, log: inout ConformanceLog)
+    {
         let capability = PluginCapability.secretBackend
         do throws(PluginCallError) {
             let value = try backend.getSecret(missingName)
-            log.fail(capability, "missing-secret", "get_secret returned OK (a \(value.count)-byte value) for the random name \(missingName), which cannot exist; it must return LAFORGE_NOT_FOUND")
+            log.fail(
+                capability, "missing-secret",
+                "get_secret returned OK (a \(value.count)-byte value) for the random name \(missingName), which cannot exist; it must return LAFORGE_NOT_FOUND"
+            )
         } catch {
             switch error.kind {
             case .failed(let status):
                 if error.message.isEmpty {
-                    log.warn(capability, "missing-secret", "get_secret of a name that does not exist returned \(status) but left last_error empty, so the user is told no reason")
+                    log.warn(
+                        capability, "missing-secret",
+                        "get_secret of a name that does not exist returned \(status) but left last_error empty, so the user is told no reason"
+                    )
                 } else if status == .notFound || status == .accessDenied {
-                    log.pass(capability, "missing-secret", "get_secret of a name that does not exist returned \(status): \(error.message)")
+                    log.pass(
+                        capability, "missing-secret",
+                        "get_secret of a name that does not exist returned \(status): \(error.message)")
                 } else {
                     log.warn(
                         capability, "missing-secret",
-                        "get_secret of a name that does not exist returned \(status) rather than NOT_FOUND, so the host cannot tell a missing secret from a broken backend: \(error.message)")
+                        "get_secret of a name that does not exist returned \(status) rather than NOT_FOUND, so the host cannot tell a missing secret from a broken backend: \(error.message)"
+                    )
                 }
             case .protocolViolation, .closed:
-                log.fail(capability, "missing-secret", "get_secret of a name that does not exist broke the contract: \(error.message)")
+                log.fail(
+                    capability, "missing-secret",
+                    "get_secret of a name that does not exist broke the contract: \(error.message)")
             }
         }
     }
@@ -75,12 +79,15 @@ extension ConformanceRun {
     private func checkNamedSecret(_ backend: SecretBackendInstance, log: inout ConformanceLog) {
         let capability = PluginCapability.secretBackend
         guard let secretName = kit.secretName else {
-            log.skip(capability, "named-secret", "no secret name was given (--secret NAME), so reading an existing secret was not checked")
+            log.skip(
+                capability, "named-secret",
+                "no secret name was given (--secret NAME), so reading an existing secret was not checked")
             return
         }
         do throws(PluginCallError) {
             let value = try backend.getSecret(secretName)
-            log.pass(capability, "named-secret", "get_secret returned OK for \(secretName) with a \(value.count)-byte value")
+            log.pass(
+                capability, "named-secret", "get_secret returned OK for \(secretName) with a \(value.count)-byte value")
         } catch {
             log.fail(capability, "named-secret", "get_secret of \(secretName) failed: \(error)")
         }
@@ -99,11 +106,20 @@ extension ConformanceRun {
                 let decrypted = try backend.decrypt(keyID: nil, ciphertext: ciphertext, context: context)
                 let matches = decrypted.withUnsafeBytes { Array($0) == plaintext }
                 if !matches {
-                    log.fail(capability, check, "decrypt(encrypt(x)) returned \(decrypted.count) bytes that differ from the \(size) bytes encrypted")
+                    log.fail(
+                        capability, check,
+                        "decrypt(encrypt(x)) returned \(decrypted.count) bytes that differ from the \(size) bytes encrypted"
+                    )
                 } else if size > 0 && contains(ciphertext, plaintext) {
-                    log.fail(capability, check, "encrypt returned a \(ciphertext.count)-byte blob that contains the \(size)-byte plaintext in the clear")
+                    log.fail(
+                        capability, check,
+                        "encrypt returned a \(ciphertext.count)-byte blob that contains the \(size)-byte plaintext in the clear"
+                    )
                 } else {
-                    log.pass(capability, check, "\(size) bytes encrypted under context {\"tenant\":\"check\"} to a \(ciphertext.count)-byte blob and decrypted back unchanged")
+                    log.pass(
+                        capability, check,
+                        "\(size) bytes encrypted under context {\"tenant\":\"check\"} to a \(ciphertext.count)-byte blob and decrypted back unchanged"
+                    )
                     if size == 4096 { sample = ciphertext }
                 }
             } catch {
@@ -114,7 +130,8 @@ extension ConformanceRun {
         if let sample {
             expectDecryptRefused(
                 backend, ciphertext: sample, context: otherContext, check: "wrong-context",
-                input: "a ciphertext with the context {\"tenant\":\"other\"} instead of the one it was encrypted under", log: &log)
+                input: "a ciphertext with the context {\"tenant\":\"other\"} instead of the one it was encrypted under",
+                log: &log)
             var flipped = sample
             flipped[flipped.count / 2] ^= 0x01
             expectDecryptRefused(
@@ -127,15 +144,23 @@ extension ConformanceRun {
 
         do throws(PluginCallError) {
             guard let (key, wrapped) = try backend.generateDataKey(keyID: nil, length: 32, context: context) else {
-                log.skip(capability, "data-key", "generate_data_key is NULL: the host generates data keys and wraps them with encrypt")
+                log.skip(
+                    capability, "data-key",
+                    "generate_data_key is NULL: the host generates data keys and wraps them with encrypt")
                 return
             }
             let unwrapped = try backend.decrypt(keyID: nil, ciphertext: wrapped, context: context)
             let same = key.withUnsafeBytes { plain in unwrapped.withUnsafeBytes { Array(plain) == Array($0) } }
             if same {
-                log.pass(capability, "data-key", "generate_data_key returned a 32-byte key whose \(wrapped.count)-byte wrapped form decrypts to the same key")
+                log.pass(
+                    capability, "data-key",
+                    "generate_data_key returned a 32-byte key whose \(wrapped.count)-byte wrapped form decrypts to the same key"
+                )
             } else {
-                log.fail(capability, "data-key", "decrypting the wrapped data key gave \(unwrapped.count) bytes that differ from the 32-byte plaintext key")
+                log.fail(
+                    capability, "data-key",
+                    "decrypting the wrapped data key gave \(unwrapped.count) bytes that differ from the 32-byte plaintext key"
+                )
             }
         } catch {
             log.fail(capability, "data-key", "generate_data_key(32) or decrypting its wrapped key failed: \(error)")
@@ -149,7 +174,9 @@ extension ConformanceRun {
         let capability = PluginCapability.secretBackend
         do throws(PluginCallError) {
             let value = try backend.decrypt(keyID: nil, ciphertext: ciphertext, context: context)
-            log.fail(capability, check, "decrypt returned OK (\(value.count) bytes) for \(input); it must authenticate both and refuse")
+            log.fail(
+                capability, check,
+                "decrypt returned OK (\(value.count) bytes) for \(input); it must authenticate both and refuse")
         } catch {
             switch error.kind {
             case .failed(let status):
@@ -160,18 +187,22 @@ extension ConformanceRun {
         }
     }
 
-    private func checkConcurrentReads(_ backend: SecretBackendInstance, _ missingName: String, log: inout ConformanceLog) {
+    private func checkConcurrentReads(
+        _ backend: SecretBackendInstance, _ missingName: String, log: inout ConformanceLog
+    ) {
         let capability = PluginCapability.secretBackend
         guard library.descriptor.isConcurrent(capability) else {
-            log.skip(capability, "concurrent", "threading is SERIAL: the host never calls one instance from two threads, so no concurrent calls were made")
+            log.skip(
+                capability, "concurrent",
+                "threading is SERIAL: the host never calls one instance from two threads, so no concurrent calls were made"
+            )
             return
         }
         guard backend.supportsGetSecret else {
             log.skip(capability, "concurrent", "get_secret is NULL, so concurrent reads were not checked")
             return
         }
-        let (threads, reads) = (4, 50)
-        let outcomes = runOnThreads(threads: threads, iterations: reads) { _, _ -> String? in
+        checkConcurrentCalls(capability, describing: "get_secret calls for a missing name", log: &log) { _, _ in
             do throws(PluginCallError) {
                 let value = try backend.getSecret(missingName)
                 return "get_secret returned OK (a \(value.count)-byte value) for a name that does not exist"
@@ -179,13 +210,6 @@ extension ConformanceRun {
                 if case .failed = error.kind { return nil }
                 return error.message
             }
-        }
-        let problems = outcomes.compactMap { $0 }
-        let total = threads * reads
-        if problems.isEmpty {
-            log.pass(capability, "concurrent", "\(total) get_secret calls for a missing name from \(threads) threads at once all failed cleanly")
-        } else {
-            log.fail(capability, "concurrent", "\(problems.count) of \(total) concurrent get_secret calls from \(threads) threads misbehaved; the first: \(problems[0])")
         }
     }
 

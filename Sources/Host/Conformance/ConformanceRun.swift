@@ -43,20 +43,27 @@ struct ConformanceRun {
         // PluginSchemaCheck parsed it already; a nil schema means the host's strict `{}` schema.
         let schemaJSON = schemaText.flatMap { try? JSONParser.parse($0) }
         if let schemaJSON {
-            log.pass(capability, "schema", "the config schema parses and uses only the JSON Schema subset the host supports")
+            log.pass(
+                capability, "schema", "the config schema parses and uses only the JSON Schema subset the host supports")
             if schemaJSON["additionalProperties"] == .bool(false) {
-                log.pass(capability, "strict-schema", "the config schema sets \"additionalProperties\": false, so a misspelt key is reported to the user")
+                log.pass(
+                    capability, "strict-schema",
+                    "the config schema sets \"additionalProperties\": false, so a misspelt key is reported to the user")
             } else {
                 log.warn(
                     capability, "strict-schema",
-                    "the config schema lacks \"additionalProperties\": false at the top level, so a misspelt key (\"pth\" for \"path\") passes validation silently")
+                    "the config schema lacks \"additionalProperties\": false at the top level, so a misspelt key (\"pth\" for \"path\") passes validation silently"
+                )
             }
         } else {
             log.pass(capability, "schema", "config_schema is NULL, so the host accepts only an empty configuration {}")
         }
 
-        guard let configs = chooseConfigs(capability, schemaCheck: schemaCheck, schemaJSON: schemaJSON, log: &log) else {
-            log.skip(capability, "instance", "no instance was created because there is no valid configuration to create it with")
+        guard let configs = chooseConfigs(capability, schemaCheck: schemaCheck, schemaJSON: schemaJSON, log: &log)
+        else {
+            log.skip(
+                capability, "instance",
+                "no instance was created because there is no valid configuration to create it with")
             return
         }
         probeMalformedConfig(capability, log: &log)
@@ -100,7 +107,9 @@ struct ConformanceRun {
         let second = synthesize(suffix: "-2")
         for file in first.scratchFiles + second.scratchFiles {
             guard FileManager.default.createFile(atPath: file, contents: Data()) else {
-                log.fail(capability, "config", "could not create the scratch file \(file) for the synthesized configuration; pass --config")
+                log.fail(
+                    capability, "config",
+                    "could not create the scratch file \(file) for the synthesized configuration; pass --config")
                 return nil
             }
         }
@@ -159,7 +168,10 @@ struct ConformanceRun {
             return .created
         } catch {
             // onFailure runs on every path that throws; the fallback only keeps this total.
-            return .refused(failure ?? PluginInstanceHandle.FailedCreate(status: .internalError, handedOutInstance: false, lastError: error.message))
+            return .refused(
+                failure
+                    ?? PluginInstanceHandle.FailedCreate(
+                        status: .internalError, handedOutInstance: false, lastError: error.message))
         }
     }
 
@@ -173,20 +185,29 @@ struct ConformanceRun {
         case .created:
             log.fail(
                 capability, check,
-                "create returned OK for \(input); it must refuse it (LAFORGE_INVALID_ARGUMENT) instead of running with a configuration it did not understand")
+                "create returned OK for \(input); it must refuse it (LAFORGE_INVALID_ARGUMENT) instead of running with a configuration it did not understand"
+            )
         case .refused(let failure):
             switch failure.status {
             case .ok:
-                log.fail(capability, check, "create returned OK for \(input) but handed out no instance; it must refuse it (LAFORGE_INVALID_ARGUMENT)")
+                log.fail(
+                    capability, check,
+                    "create returned OK for \(input) but handed out no instance; it must refuse it (LAFORGE_INVALID_ARGUMENT)"
+                )
             case .unknown(let value):
-                log.fail(capability, check, "create returned unknown status \(value) for \(input); only the LAFORGE_* codes of the header are allowed")
+                log.fail(
+                    capability, check,
+                    "create returned unknown status \(value) for \(input); only the LAFORGE_* codes of the header are allowed"
+                )
             default:
                 if !failure.handedOutInstance {
-                    log.pass(capability, check, "create refused \(input) with \(failure.status) and handed out no instance")
+                    log.pass(
+                        capability, check, "create refused \(input) with \(failure.status) and handed out no instance")
                 } else if failure.lastError.isEmpty {
                     log.warn(
                         capability, check,
-                        "create refused \(input) with \(failure.status), but last_error is empty, so the user is told no reason")
+                        "create refused \(input) with \(failure.status), but last_error is empty, so the user is told no reason"
+                    )
                 } else {
                     log.pass(capability, check, "create refused \(input) with \(failure.status): \(failure.lastError)")
                 }
@@ -196,13 +217,17 @@ struct ConformanceRun {
 
     private func probeMalformedConfig(_ capability: PluginCapability, log: inout ConformanceLog) {
         let probe = probeCreate(capability, configJSON: PluginConformanceKit.malformedConfig, role: "malformed")
-        judgeRefusal(probe, capability, check: "malformed-config", input: "the malformed JSON \"\(PluginConformanceKit.malformedConfig)\"", log: &log)
+        judgeRefusal(
+            probe, capability, check: "malformed-config",
+            input: "the malformed JSON \"\(PluginConformanceKit.malformedConfig)\"", log: &log)
     }
 
     private func probeMissingRequiredKeys(
         _ capability: PluginCapability, schemaCheck: PluginSchemaCheck, log: inout ConformanceLog
     ) {
-        let missing = schemaCheck.schema.validate(.object([:])).filter { $0.keyword == "required" && $0.instancePath.isEmpty }
+        let missing = schemaCheck.schema.validate(.object([:])).filter {
+            $0.keyword == "required" && $0.instancePath.isEmpty
+        }
         guard !missing.isEmpty else {
             log.skip(capability, "missing-required", "the schema requires no keys, so {} is a valid configuration")
             return
@@ -214,6 +239,63 @@ struct ConformanceRun {
     }
 
     // MARK: Shared helpers
+
+    /// Creates the instance the capability's checks run on, recording `create`; nil (with the
+    /// rest of the capability recorded as skipped) when the plugin refuses a valid configuration.
+    func createInstance<Instance>(
+        _ capability: PluginCapability, log: inout ConformanceLog,
+        _ make: (_ name: String, _ context: PluginHostContext) throws(PluginLoadError) -> Instance
+    ) -> Instance? {
+        let name = instanceName(capability, "first")
+        do {
+            let instance = try make(name, context(name))
+            log.pass(capability, "create", "create returned OK for the valid configuration")
+            return instance
+        } catch {
+            log.fail(capability, "create", "create failed for the valid configuration: \(error.message)")
+            log.skip(
+                capability, "instance", "the remaining \(capability.rawValue) checks need an instance and were skipped")
+            return nil
+        }
+    }
+
+    /// A call on a destroyed instance must be refused by the host's gate, never reach the plugin.
+    func judgeCallAfterClose<Value>(
+        _ capability: PluginCapability, _ function: String, _ result: Result<Value, PluginCallError>,
+        log: inout ConformanceLog
+    ) {
+        switch result {
+        case .failure(let error) where error.kind == .closed:
+            log.pass(
+                capability, "lifecycle",
+                "after destroy the host refused \(function) on the instance without calling the plugin")
+        case .failure(let error):
+            log.fail(
+                capability, "lifecycle",
+                "\(function) after destroy failed with \(error) instead of being refused by the host")
+        case .success:
+            log.fail(capability, "lifecycle", "\(function) after destroy reached the plugin; the host must refuse it")
+        }
+    }
+
+    /// Runs `calls` × `threads` calls at once on a CONCURRENT instance; each returns nil when it
+    /// behaved, else what went wrong.
+    func checkConcurrentCalls(
+        _ capability: PluginCapability, describing calls: String, log: inout ConformanceLog,
+        _ call: @escaping @Sendable (_ thread: Int, _ iteration: Int) -> String?
+    ) {
+        let (threads, iterations) = (4, 50)
+        let problems = runOnThreads(threads: threads, iterations: iterations, call).compactMap { $0 }
+        let total = threads * iterations
+        if problems.isEmpty {
+            log.pass(capability, "concurrent", "\(total) \(calls) from \(threads) threads at once all behaved")
+        } else {
+            log.fail(
+                capability, "concurrent",
+                "\(problems.count) of \(total) \(calls) from \(threads) threads at once misbehaved; the first: \(problems[0])"
+            )
+        }
+    }
 
     /// Reads last_error through the instance's gate, as the host does after a failure.
     func readLastError(_ handle: PluginInstanceHandle) -> Result<String, PluginCallError> {

@@ -52,7 +52,10 @@ public struct PluginConformanceKit: Sendable {
         } else if let created = Self.makeTemporaryDirectory() {
             scratch = created
         } else {
-            log.fail(nil, "scratch", "could not create a temporary directory for scratch files: \(String(cString: strerror(errno))); pass one explicitly")
+            log.fail(
+                nil, "scratch",
+                "could not create a temporary directory for scratch files: \(String(cString: strerror(errno))); pass one explicitly"
+            )
             return ConformanceReport(library: library.path, results: log.results)
         }
         defer { if ownsScratch { try? FileManager.default.removeItem(atPath: scratch) } }
@@ -68,35 +71,49 @@ public struct PluginConformanceKit: Sendable {
         let offered = descriptor.capabilities.map(\.rawValue).joined(separator: " and ")
         log.pass(
             nil, "load",
-            "loaded plugin \(descriptor.name) \(descriptor.version) built for ABI \(descriptor.abi), offering \(offered)")
+            "loaded plugin \(descriptor.name) \(descriptor.version) built for ABI \(descriptor.abi), offering \(offered)"
+        )
         if descriptor.description.trimmingCharacters(in: .whitespaces).isEmpty {
-            log.warn(nil, "description", "the descriptor's description is empty; `laforge plugins list` will show nothing about what the plugin does")
+            log.warn(
+                nil, "description",
+                "the descriptor's description is empty; `laforge plugins list` will show nothing about what the plugin does"
+            )
         } else {
             log.pass(nil, "description", "the descriptor describes the plugin as \"\(descriptor.description)\"")
         }
         if descriptor.license.trimmingCharacters(in: .whitespaces).isEmpty {
-            log.warn(nil, "license", "the descriptor's license is empty; give an SPDX expression such as \"Apache-2.0\" so operators can vet the plugin")
+            log.warn(
+                nil, "license",
+                "the descriptor's license is empty; give an SPDX expression such as \"Apache-2.0\" so operators can vet the plugin"
+            )
         } else {
             log.pass(nil, "license", "the descriptor declares the license \"\(descriptor.license)\"")
         }
         if Self.isSemanticVersion(descriptor.version) {
             log.pass(nil, "version", "the plugin version \"\(descriptor.version)\" is a semantic version")
         } else {
-            log.warn(nil, "version", "the plugin version \"\(descriptor.version)\" is not a semantic version (MAJOR.MINOR.PATCH such as \"1.0.0\")")
+            log.warn(
+                nil, "version",
+                "the plugin version \"\(descriptor.version)\" is not a semantic version (MAJOR.MINOR.PATCH such as \"1.0.0\")"
+            )
         }
         if descriptor.unknownCapabilityBits != 0 {
             log.warn(
                 nil, "capability-bits",
-                "the descriptor sets capability bits 0x\(String(descriptor.unknownCapabilityBits, radix: 16)) that ABI \(ABIVersion.host) does not define; this host ignores them")
+                "the descriptor sets capability bits 0x\(String(descriptor.unknownCapabilityBits, radix: 16)) that ABI \(ABIVersion.host) does not define; this host ignores them"
+            )
         } else {
-            log.pass(nil, "capability-bits", "every capability bit the descriptor sets is one ABI \(ABIVersion.host) defines")
+            log.pass(
+                nil, "capability-bits", "every capability bit the descriptor sets is one ABI \(ABIVersion.host) defines"
+            )
         }
     }
 
     /// SemVer 2.0.0 §2, §9, §10: MAJOR.MINOR.PATCH without leading zeros, then an optional
     /// `-prerelease` and `+build` of dot-separated [0-9A-Za-z-] identifiers.
     static func isSemanticVersion(_ version: String) -> Bool {
-        let pattern = #"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"#
+        let pattern =
+            #"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)"#
             + #"(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"#
         guard let expression = try? NSRegularExpression(pattern: pattern) else { return false }
         return expression.firstMatch(in: version, range: NSRange(location: 0, length: version.utf16.count)) != nil

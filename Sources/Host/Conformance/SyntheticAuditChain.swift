@@ -37,7 +37,8 @@ struct SyntheticAuditChain {
     func checkpoint() -> AuditRecord {
         let root = randomBytes(32)
         let signature = randomBytes(4 + 64)
-        let note = "laforge.check/\(chainID)\n\(nextSeq)\n\(Data(root).base64EncodedString())\n\n"
+        let note =
+            "laforge.check/\(chainID)\n\(nextSeq)\n\(Data(root).base64EncodedString())\n\n"
             + "\u{2014} laforge-check \(Data(signature).base64EncodedString())\n"
         return AuditRecord(kind: .checkpoint, seq: nextSeq, hash: root, prevHash: nil, data: Array(note.utf8))
     }

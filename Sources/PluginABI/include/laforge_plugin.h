@@ -143,7 +143,8 @@ typedef struct laforge_buffer {
     void *opaque;
 } laforge_buffer;
 
-/* A metric label. Borrowed for the duration of the call. */
+/* A metric label. Borrowed for the duration of the call. A `labels` array argument may be
+ * NULL when its count is 0. */
 typedef struct laforge_label {
     const char *name;
     const char *value;
@@ -178,7 +179,8 @@ typedef struct laforge_host_api {
     /* Resolves a secret by reference ("BACKEND/NAME", or "NAME" when the configuration has one
      * secret backend) through the host's configured secret backends, so a sink can fetch its
      * database password without knowing KMS. On LAFORGE_OK `out` holds the value, which the
-     * plugin must give back to release_secret (the host zeroes it). On failure, `out` is zeroed
+     * plugin must give back to release_secret (the host zeroes it). Do not call it from inside
+     * a secret backend's own functions. On failure, `out` is zeroed
      * and the status says why (LAFORGE_NOT_FOUND, LAFORGE_ACCESS_DENIED, LAFORGE_RETRY, ...). */
     int32_t (*resolve_secret)(void *host_ctx, const char *reference, laforge_buffer *out);
     void (*release_secret)(void *host_ctx, laforge_buffer *buffer);
@@ -238,7 +240,10 @@ typedef struct laforge_audit_sink_vtable {
      * validated, normalized configuration as RFC 8785 canonical JSON; `host` stays valid until
      * destroy. On success returns LAFORGE_OK with *out set. On failure returns a status and may
      * still set *out so the host can read last_error(*out); the host then calls destroy(*out)
-     * and nothing else. Never called concurrently with anything on the same instance. */
+     * and nothing else. Status: LAFORGE_INVALID_ARGUMENT for a config the plugin cannot use,
+     * LAFORGE_ACCESS_DENIED for rejected credentials, LAFORGE_RETRY when a server it must reach
+     * at start is unavailable (start-up fails with that message; a later start may succeed).
+     * Never called concurrently with anything on the same instance. */
     int32_t (*create)(const char *config_json, size_t config_len, const laforge_host_api *host,
                       laforge_instance **out);
 
@@ -246,7 +251,9 @@ typedef struct laforge_audit_sink_vtable {
      * stored. Otherwise `*stored` (set to 0 by the host) says how many leading records were
      * stored; with LAFORGE_RETRY the host re-sends the rest later, with
      * LAFORGE_PERMANENT_ERROR the record at index *stored is the one that can never be stored:
-     * the host dead-letters it and continues after it. An empty batch (count 0) must succeed. */
+     * the host dead-letters it and continues after it. An empty batch (count 0) must succeed.
+     * Any other status, or *stored out of range, breaks the contract: the host keeps the
+     * records, logs the violation and retries the batch later, never counting it delivered. */
     int32_t (*write)(laforge_instance *instance, const laforge_audit_batch *batch,
                      size_t *stored);
 
@@ -260,7 +267,10 @@ typedef struct laforge_audit_sink_vtable {
 
     /* The message for the most recent failed call on this instance, NUL-terminated UTF-8,
      * plugin-owned, valid until the next call on the instance. Never NULL (return "" when
-     * there is none). Must never contain secret values. */
+     * there is none). Must never contain secret values. The host calls it on the same thread
+     * right after the failing call. For a CONCURRENT vtable keep the message per thread
+     * (`__thread` / `_Thread_local` storage); a plugin that keeps one locked buffer may report
+     * another thread's concurrent failure, but must never return a torn string. */
     const char *(*last_error)(laforge_instance *instance);
 
     /* Frees the instance. Called exactly once per instance that create() handed out (also after
@@ -310,7 +320,11 @@ typedef struct laforge_secret_backend_vtable {
      * possibly from another thread than the one that produced it. Never NULL. */
     void (*release)(laforge_instance *instance, laforge_buffer *buffer);
 
+    /* As for the audit sink: the message of the most recent failure, never NULL, never a
+     * secret value; per thread for a CONCURRENT vtable. */
     const char *(*last_error)(laforge_instance *instance);
+    /* As for the audit sink: called once, after every other call on the instance returned;
+     * must zero any secret the instance still holds. */
     void (*destroy)(laforge_instance *instance);
 } laforge_secret_backend_vtable;
 
@@ -331,7 +345,9 @@ typedef struct laforge_host_info {
 typedef struct laforge_plugin_descriptor {
     uint32_t struct_size;
     uint16_t abi_major;        /* LAFORGE_ABI_VERSION_MAJOR the plugin was built against */
-    uint16_t abi_minor;        /* the lowest host minor the plugin needs */
+    uint16_t abi_minor;        /* LAFORGE_ABI_VERSION_MINOR the plugin was built against: the
+                                  lowest host minor it loads into, and what it understands (the
+                                  host never sends it record kinds or fields of a later minor) */
 
     const char *name;          /* short identifier, [a-z0-9_-]+ */
     const char *version;       /* the plugin's own version, semver */
