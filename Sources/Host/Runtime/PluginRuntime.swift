@@ -99,9 +99,7 @@ public final class PluginRuntime: @unchecked Sendable {
 
                 let resolvedConfig: YAMLNode?
                 do {
-                    resolvedConfig = try instance.config?.resolvingSecrets { reference in
-                        try secrets.resolveSecret((reference.backend.map { "\($0)/" } ?? "") + reference.name).unsafeStringValue()
-                    }
+                    resolvedConfig = try instance.config?.resolvingSecrets(with: secrets)
                 } catch { throw .config([error]) }
 
                 let normalized: String

@@ -1,0 +1,65 @@
+extension AuditEvent {
+    static let maximumStringLength = 1024
+    static let maximumCanonicalBytes = 1 << 20
+
+    /// Checks every field, so nothing malformed is ever chained (a chained entry can never be
+    /// corrected, only superseded).
+    public func validate() throws(AuditEventError) {
+        try Self.checkText(actor.user, field: "actor.user")
+        for (index, role) in actor.roles.enumerated() { try Self.checkText(role, field: "actor.roles[\(index)]") }
+        guard Self.isValidAction(action) else {
+            throw AuditEventError(
+                field: "action",
+                "\(quotedForMessage(action)) is not a dotted lower-case action like schema.change or rbac.grant")
+        }
+        if let tenant { try Self.checkText(tenant, field: "tenant") }
+        if let requestID { try Self.checkText(requestID, field: "request_id") }
+        if let target { try Self.checkText(target, field: "target") }
+        if let artifactHash, !Self.isValidArtifactHash(artifactHash) {
+            throw AuditEventError(field: "artifact_hash", "expected sha256:<64 lower-case hex digits>, got \(quotedForMessage(artifactHash))")
+        }
+        for (key, value) in actor.claims where !value.isFinite {
+            throw AuditEventError(field: "actor.claims.\(key)", "numbers must be finite")
+        }
+        for (key, value) in data where !value.isFinite {
+            throw AuditEventError(field: "data.\(key)", "numbers must be finite")
+        }
+    }
+
+    static func checkText(_ text: String, field: String) throws(AuditEventError) {
+        guard !text.isEmpty else { throw AuditEventError(field: field, "must not be empty") }
+        guard text.utf8.count <= maximumStringLength else {
+            throw AuditEventError(field: field, "longer than \(maximumStringLength) bytes")
+        }
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw AuditEventError(field: field, "must not contain control characters")
+        }
+    }
+
+    static func isValidAction(_ action: String) -> Bool {
+        let parts = action.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2, action.utf8.count <= 128 else { return false }
+        return parts.allSatisfy { part in
+            guard let first = part.unicodeScalars.first, first >= "a", first <= "z" else { return false }
+            return part.unicodeScalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_" || $0 == "-" }
+        }
+    }
+
+    static func isValidArtifactHash(_ text: String) -> Bool {
+        guard text.hasPrefix("sha256:") else { return false }
+        let hex = text.dropFirst(7)
+        return hex.count == 64 && hex.unicodeScalars.allSatisfy { ($0 >= "0" && $0 <= "9") || ($0 >= "a" && $0 <= "f") }
+    }
+}
+
+extension JSONValue {
+    /// False for NaN or infinity anywhere inside (JSON cannot carry them).
+    var isFinite: Bool {
+        switch self {
+        case .number(let number): return number.isFinite
+        case .array(let items): return items.allSatisfy(\.isFinite)
+        case .object(let members): return members.values.allSatisfy(\.isFinite)
+        default: return true
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// An instant with microsecond precision, always rendered in RFC 3339 UTC with six fractional
+/// digits (`2026-11-27T04:16:22.123456Z`), so the canonical bytes of an event never depend on
+/// the emitter's time zone or clock formatting.
+public struct AuditTimestamp: Sendable, Equatable, Comparable, CustomStringConvertible {
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    public var microseconds: Int64
+
+    public init(microseconds: Int64) { self.microseconds = microseconds }
+
+    public static func now() -> AuditTimestamp {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return AuditTimestamp(microseconds: Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000)
+    }
+
+    public static func < (lhs: AuditTimestamp, rhs: AuditTimestamp) -> Bool { lhs.microseconds < rhs.microseconds }
+
+    public var description: String {
+        let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
+        let fraction = microseconds - seconds * 1_000_000
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction))
+    }
+
+    /// Parses RFC 3339 (`Z` or a numeric offset, 0–9 fractional digits, `T` or `t`), normalizing
+    /// to UTC. Fractions beyond microseconds must be zero: silently rounding would change what
+    /// the emitter said.
+    public init?(rfc3339 text: String) {
+        let bytes = Array(text.utf8)
+        func number(_ start: Int, _ count: Int) -> Int? {
+            guard start + count <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[start..<start + count] {
+                guard byte >= 48, byte <= 57 else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard bytes.count >= 20, let year = number(0, 4), bytes[4] == 45, let month = number(5, 2), bytes[7] == 45,
+              let day = number(8, 2), bytes[10] == 84 || bytes[10] == 116, let hour = number(11, 2), bytes[13] == 58,
+              let minute = number(14, 2), bytes[16] == 58, let second = number(17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var micros = 0
+        if index < bytes.count, bytes[index] == 46 {
+            index += 1
+            var digits = 0
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                let digit = Int(bytes[index] - 48)
+                if digits < 6 { micros = micros * 10 + digit } else if digit != 0 { return nil }
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            for _ in digits..<6 where digits < 6 { micros *= 10 }
+        }
+        guard index < bytes.count else { return nil }
+        var offsetSeconds = 0
+        if bytes[index] == 90 || bytes[index] == 122 {
+            index += 1
+        } else if bytes[index] == 43 || bytes[index] == 45, let offsetHours = number(index + 1, 2),
+                  bytes.count > index + 3, bytes[index + 3] == 58, let offsetMinutes = number(index + 4, 2),
+                  offsetHours < 24, offsetMinutes < 60 {
+            offsetSeconds = (offsetHours * 3600 + offsetMinutes * 60) * (bytes[index] == 43 ? 1 : -1)
+            index += 6
+        } else {
+            return nil
+        }
+        guard index == bytes.count else { return nil }
+        var parts = tm()
+        parts.tm_year = Int32(year - 1900)
+        parts.tm_mon = Int32(month - 1)
+        parts.tm_mday = Int32(day)
+        parts.tm_hour = Int32(hour)
+        parts.tm_min = Int32(minute)
+        parts.tm_sec = Int32(min(second, 59))
+        let epoch = timegm(&parts)
+        // timegm normalizes Feb 30 into March: refuse dates that do not exist.
+        guard parts.tm_mday == Int32(day), parts.tm_mon == Int32(month - 1) else { return nil }
+        microseconds = (Int64(epoch) - Int64(offsetSeconds)) * 1_000_000 + Int64(micros)
+    }
+}
