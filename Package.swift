@@ -34,11 +34,14 @@ let package = Package(
         .systemLibrary(
             name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
 
         // The host library (module LaForgeHost: Foundation already has a type named `Host`).
         .target(
             name: "LaForgeHost",
-            dependencies: ["PluginABI", "CSodium", "CYAML"],
+            dependencies: ["PluginABI", "CSodium", "CYAML", "COpenSSL"],
             path: "Sources/Host"),
 
         // The CLI only parses arguments and prints; every decision lives in LaForgeHost.

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PluginABI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 // The plugin's one export and its static descriptor. Every vtable function is a non-capturing
 // closure converted to a C function pointer; none lets a Swift error out (each failure becomes
@@ -16,6 +17,8 @@ private func instance(_ pointer: OpaquePointer?) -> FileSinkInstance? {
 private func staticCString(_ text: String) -> UnsafePointer<CChar> {
     UnsafePointer(strdup(text)!)
 }
+
+private nonisolated(unsafe) let emptyCString = staticCString("")
 
 private nonisolated(unsafe) let auditSinkVTable: UnsafeMutablePointer<laforge_audit_sink_vtable> = {
     let table = UnsafeMutablePointer<laforge_audit_sink_vtable>.allocate(capacity: 1)
@@ -54,7 +57,7 @@ private nonisolated(unsafe) let auditSinkVTable: UnsafeMutablePointer<laforge_au
                 instance(pointer)?.health() ?? Status.internalError
             },
             last_error: { pointer in
-                instance(pointer)?.lastError ?? staticCString("")
+                instance(pointer)?.lastError ?? emptyCString
             },
             destroy: { pointer in
                 guard let pointer else { return }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import PluginABI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One configured FileSink: the active file, the marks that make re-sent batches no-ops, and
 /// the rotation and reopen state. Called serially (the vtable declares SERIAL), so no locking.
@@ -68,7 +69,7 @@ final class FileSinkInstance {
         seenSignalGeneration = ReopenSignal.current
         do {
             try openActiveFile(config)
-        } catch where error.status == Status.retry {
+        } catch  where error.status == Status.retry {
             host.log(LAFORGE_LOG_WARNING, "\(error.message); will retry at the first write")
         }
     }
@@ -120,7 +121,9 @@ final class FileSinkInstance {
             open.closeFile()
             file = nil
             try openActiveFile(config)
-            host.log(LAFORGE_LOG_INFO, "reopened \(config.path) after \(reason) (\(file!.created ? "new file" : "\(file!.size) bytes"))")
+            host.log(
+                LAFORGE_LOG_INFO,
+                "reopened \(config.path) after \(reason) (\(file!.created ? "new file" : "\(file!.size) bytes"))")
         }
         if file == nil { try openActiveFile(config) }
         let active = file!
@@ -137,7 +140,8 @@ final class FileSinkInstance {
 
     func write(_ batchPointer: UnsafePointer<laforge_audit_batch>?) -> WriteResult {
         guard let config else {
-            return WriteResult(status: fail(FileSinkError(Status.internalError, "write called on an unconfigured instance")), stored: 0)
+            return WriteResult(
+                status: fail(FileSinkError(Status.internalError, "write called on an unconfigured instance")), stored: 0)
         }
         guard let batchPointer else {
             return WriteResult(status: fail(FileSinkError(Status.internalError, "write: batch is NULL")), stored: 0)
@@ -145,7 +149,8 @@ final class FileSinkInstance {
         let batch = copySizePrefixed(UnsafeRawPointer(batchPointer), into: laforge_audit_batch())
         guard batch.count > 0 else { return WriteResult(status: Status.ok, stored: 0) }
         guard let records = batch.records else {
-            return WriteResult(status: fail(FileSinkError(Status.internalError, "write: records is NULL for \(batch.count) records")), stored: 0)
+            return WriteResult(
+                status: fail(FileSinkError(Status.internalError, "write: records is NULL for \(batch.count) records")), stored: 0)
         }
 
         var active: ActiveFile
@@ -226,12 +231,18 @@ final class FileSinkInstance {
                 RecordLine.appendCheckpoint(data, to: &segment.bytes)
                 segment.marks.lastCheckpointSize = record.seq
                 segment.records += 1
-                // Rotate only right after a checkpoint, so every rotated file ends with one and
-                // can be verified on its own.
+                // Rotate only right after a checkpoint, so every rotated file ends with one, and
+                // start the new file with the same checkpoint: its signed frontier is where a
+                // verifier of that file alone starts (`laforge verify chain --file`).
                 if rotationDue(config, size: active.size + UInt64(segment.bytes.count)) {
                     do {
                         try commit(through: index + 1)
+                        let previous = active
                         active = try rotate(config, active)
+                        if active !== previous {
+                            RecordLine.appendCheckpoint(data, to: &segment.bytes)
+                            segment.records += 1
+                        }
                     } catch {
                         return WriteResult(status: fail(error), stored: committed)
                     }

@@ -14,19 +14,12 @@ enum RecordLine {
     static func appendCheckpoint(_ note: UnsafeBufferPointer<UInt8>, to line: inout [UInt8]) {
         line.append(contentsOf: checkpointPrefix)
         for byte in note {
-            switch byte {
-            case UInt8(ascii: "\""): line.append(UInt8(ascii: "\\")); line.append(byte)
-            case UInt8(ascii: "\\"): line.append(UInt8(ascii: "\\")); line.append(byte)
-            case 0x08: line.append(UInt8(ascii: "\\")); line.append(UInt8(ascii: "b"))
-            case 0x0C: line.append(UInt8(ascii: "\\")); line.append(UInt8(ascii: "f"))
-            case 0x0A: line.append(UInt8(ascii: "\\")); line.append(UInt8(ascii: "n"))
-            case 0x0D: line.append(UInt8(ascii: "\\")); line.append(UInt8(ascii: "r"))
-            case 0x09: line.append(UInt8(ascii: "\\")); line.append(UInt8(ascii: "t"))
-            case 0x00..<0x20:
+            if let letter = shortEscape(byte) {
+                line.append(contentsOf: [UInt8(ascii: "\\"), letter])
+            } else if byte < 0x20 {
                 line.append(contentsOf: Array(#"\u00"#.utf8))
-                line.append(hexDigits[Int(byte >> 4)])
-                line.append(hexDigits[Int(byte & 0x0F)])
-            default:
+                line.append(contentsOf: [hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
+            } else {
                 line.append(byte)
             }
         }
@@ -34,6 +27,21 @@ enum RecordLine {
         line.append(UInt8(ascii: "}"))
         line.append(UInt8(ascii: "\n"))
     }
+
+    /// The letter after the backslash for the characters JSON has a two-character escape for.
+    private static func shortEscape(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): return byte
+        case 0x08: return UInt8(ascii: "b")
+        case 0x09: return UInt8(ascii: "t")
+        case 0x0A: return UInt8(ascii: "n")
+        case 0x0C: return UInt8(ascii: "f")
+        case 0x0D: return UInt8(ascii: "r")
+        default: return nil
+        }
+    }
+
+    static func startsAsCheckpoint(_ line: [UInt8]) -> Bool { line.starts(with: checkpointPrefix) }
 
     /// What a stored line (without its newline) says about the records already in the file.
     enum Stored: Equatable {

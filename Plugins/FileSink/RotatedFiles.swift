@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The rotated siblings of the active file: `path.1`, `path.2`, … — higher is newer.

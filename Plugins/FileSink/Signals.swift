@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Reopen-on-SIGHUP, the logrotate convention: logrotate renames the file, then signals the
 /// process; each instance sees the generation change at its next write and reopens its path.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The highest records already stored: what makes a re-sent batch a no-op. The host re-sends
@@ -36,6 +36,9 @@ struct StoredMarks: Equatable {
         var marks = StoredMarks()
         var warned = false
         try TailReader(fd: fd, path: path, size: size).forEachLineBackward { line in
+            // Once the last entry is known only checkpoints matter, and every checkpoint line
+            // starts with the same bytes: skip the rest without parsing them.
+            if marks.lastEntrySeq != nil && !RecordLine.startsAsCheckpoint(line) { return true }
             switch RecordLine.classify(line) {
             case .entry(let seq):
                 if marks.lastEntrySeq == nil { marks.lastEntrySeq = seq }

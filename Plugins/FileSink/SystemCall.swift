@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Thin wrappers over the system calls the sink uses, each turning a failure into a
@@ -87,7 +87,8 @@ enum SystemCall {
     /// looked up at run time because Swift's Glibc module does not export it). Returns 0 or errno.
     static func renameNoReplace(_ source: String, _ destination: String) -> Int32 {
         if let renameat2 = renameat2Function {
-            if renameat2(AT_FDCWD, source, AT_FDCWD, destination, 1 /* RENAME_NOREPLACE */) == 0 { return 0 }
+            let renameNoReplaceFlag: UInt32 = 1  // RENAME_NOREPLACE in <linux/fs.h>
+            if renameat2(AT_FDCWD, source, AT_FDCWD, destination, renameNoReplaceFlag) == 0 { return 0 }
             let code = errno
             // EINVAL: the file system does not support the flag; fall back below.
             if code != EINVAL && code != ENOSYS { return code }
@@ -96,13 +97,17 @@ enum SystemCall {
         return rename(source, destination) == 0 ? 0 : errno
     }
 
-    private typealias RenameAt2 = @convention(c) (
-        Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32
-    ) -> Int32
+    private typealias RenameAt2 =
+        @convention(c) (
+            Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32
+        ) -> Int32
 
     /// Resolved once per process; immutable afterwards.
+    /// RTLD_DEFAULT is a null handle in glibc.
+    private static var rtldDefault: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: 0) }
+
     private static let renameat2Function: RenameAt2? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0) /* RTLD_DEFAULT */, "renameat2") else {
+        guard let symbol = dlsym(rtldDefault, "renameat2") else {
             return nil
         }
         return unsafeBitCast(symbol, to: RenameAt2.self)

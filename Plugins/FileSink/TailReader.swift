@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a FileSink file from its end, a chunk at a time: where its last complete line ends,
@@ -45,27 +45,30 @@ struct TailReader {
     /// until it returns false. Bytes after the last newline are ignored.
     func forEachLineBackward(_ visit: ([UInt8]) -> Bool) throws(FileSinkError) {
         var end = try endOfLastCompleteLine()
-        // `carry` holds the start of the newest line not yet complete: it continues in the
-        // chunk before.
-        var carry: [UInt8] = []
+        // The newest line not yet complete, as chunk pieces newest first: it continues in the
+        // chunk before. Joined once, so a long line costs linear time.
+        var carry: [ArraySlice<UInt8>] = []
+        func line(_ head: ArraySlice<UInt8>) -> [UInt8] {
+            var bytes = Array(head)
+            for piece in carry.reversed() { bytes.append(contentsOf: piece) }
+            carry.removeAll()
+            return bytes
+        }
         // Skip the final newline itself so the first split yields the last line.
         if end > 0 { end -= 1 }
         while end > 0 {
             let start = end > Self.chunkSize ? end - Self.chunkSize : 0
             let chunk = try read(from: start, count: Int(end - start))
             var lineEnd = chunk.count
-            var index = chunk.count
-            while index > 0 {
-                index -= 1
-                guard chunk[index] == UInt8(ascii: "\n") else { continue }
-                let line = Array(chunk[(index + 1)..<lineEnd]) + carry
-                carry = []
-                lineEnd = index
-                if !line.isEmpty && !visit(line) { return }
+            while let newline = chunk[..<lineEnd].lastIndex(of: UInt8(ascii: "\n")) {
+                let complete = line(chunk[(newline + 1)..<lineEnd])
+                lineEnd = newline
+                if !complete.isEmpty && !visit(complete) { return }
             }
-            carry = Array(chunk[0..<lineEnd]) + carry
+            carry.append(chunk[..<lineEnd])
             end = start
         }
-        if !carry.isEmpty { _ = visit(carry) }
+        let first = line([])
+        if !first.isEmpty { _ = visit(first) }
     }
 }

@@ -45,7 +45,8 @@ struct ABIBenchmark {
             let config = try LaForgeConfig.parse(text: yaml, sourceName: "bench.yaml")
             return try PluginRuntime.start(config: config, options: .init(pluginDirectory: pluginDirectory))
         } catch {
-            fatalError("benchmark set-up failed (build all products first: swift build -c release): \(error)")
+            FileHandle.standardError.write(Data("laforge-bench: set-up failed (build all products first: swift build -c release): \(error)\n".utf8))
+            exit(2)
         }
     }
 
@@ -55,7 +56,7 @@ struct ABIBenchmark {
             version: 1
             audit:
               sinks:
-                - name: null
+                - name: discard
                   library: libbench_null_sink.so
             """, pluginDirectory: pluginDirectory)
         defer { runtime.close() }
@@ -121,7 +122,7 @@ struct ABIBenchmark {
                 - name: example
                   library: libexample_plugin.so
                   config: { path: \(scratch)/example.log, token: "${secret:dev/sink_token}" }
-                - name: null
+                - name: discard
                   library: libbench_null_sink.so
             """
         let configPath = scratch + "/laforge.yaml"

@@ -29,7 +29,8 @@ import Testing
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
             folder.deleteLastPathComponent()
         }
-        throw FileSinkTestError("libFileSink.so not found next to the test binary; run `swift build` first or set LAFORGE_PLUGIN_DIR")
+        throw FileSinkTestError(
+            "libFileSink.so not found next to the test binary; run `swift build` first or set LAFORGE_PLUGIN_DIR")
     }
 
     struct FileSinkTestError: Error, CustomStringConvertible {
@@ -50,7 +51,8 @@ import Testing
     final class Scratch {
         let directory: String
         init() throws {
-            directory = FileManager.default.temporaryDirectory
+            directory =
+                FileManager.default.temporaryDirectory
                 .appendingPathComponent("laforge-filesink-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
@@ -130,7 +132,8 @@ import Testing
         let path = scratch.path("audit.ndjson")
         #expect(
             try Self.normalized(Self.pathConfig(path))
-                == #"{"create_directories":true,"file_mode":"0600","fsync":"batch","path":"\#(path)","rotate_bytes":0,"rotate_seconds":0}"#)
+                == #"{"create_directories":true,"file_mode":"0600","fsync":"batch","path":"\#(path)","rotate_bytes":0,"rotate_seconds":0}"#
+        )
     }
 
     @Test(arguments: ["always", "batch", "never"])
@@ -304,7 +307,9 @@ import Testing
         #expect(try Self.lines(path) == [Self.entryData(4), Self.entryData(5)])
         #expect(logs.messages(.info).contains { $0.contains("rotated \(path) to \(path).1") })
         // Two rotations in one batch; a re-sent batch after that is still not duplicated.
-        let next = [Self.entry(6), Self.checkpoint(7), Self.entry(7), Self.entry(8), Self.entry(9), Self.checkpoint(10), Self.entry(10)]
+        let next = [
+            Self.entry(6), Self.checkpoint(7), Self.entry(7), Self.entry(8), Self.entry(9), Self.checkpoint(10), Self.entry(10),
+        ]
         #expect(try sink.write(Self.batch(next)) == .stored)
         #expect(try sink.write(Self.batch(next)) == .stored)
         sink.close()
@@ -320,9 +325,43 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: path + ".4"))
         all += try Self.lines(path)
-        #expect(all == (0..<4).map { Self.entryData($0) } + [Self.checkpointLine(4)]
-            + (4..<7).map { Self.entryData($0) } + [Self.checkpointLine(7)]
-            + (7..<10).map { Self.entryData($0) } + [Self.checkpointLine(10), Self.entryData(10)])
+        #expect(
+            all == (0..<4).map { Self.entryData($0) } + [Self.checkpointLine(4)]
+                + (4..<7).map { Self.entryData($0) } + [Self.checkpointLine(7)]
+                + (7..<10).map { Self.entryData($0) } + [Self.checkpointLine(10), Self.entryData(10)])
+    }
+
+    @Test func rotationByAgeAlsoWaitsForACheckpoint() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("audit.ndjson")
+        let sink = try Self.sink(Self.pathConfig(path, #""rotate_seconds":1"#))
+        defer { sink.close() }
+        #expect(try sink.write(Self.batch([Self.entry(0)])) == .stored)
+        Thread.sleep(forTimeInterval: 1.2)
+        #expect(try sink.write(Self.batch([Self.entry(1)])) == .stored)
+        #expect(!FileManager.default.fileExists(atPath: path + ".1"))
+        #expect(try sink.write(Self.batch([Self.checkpoint(2), Self.entry(2)])) == .stored)
+        #expect(try Self.lines(path + ".1") == [Self.entryData(0), Self.entryData(1), Self.checkpointLine(2)])
+        #expect(try Self.lines(path) == [Self.entryData(2)])
+    }
+
+    @Test func aLongLastLineIsReadBackAcrossChunks() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("audit.ndjson")
+        // Lines longer than the 64 KiB read chunk, so the backward reader joins pieces.
+        let sink = try Self.sink(Self.pathConfig(path))
+        #expect(
+            try sink.write(Self.batch([Self.entry(0, padding: 200_000), Self.checkpoint(1), Self.entry(1, padding: 150_000)]))
+                == .stored)
+        sink.close()
+        let restarted = try Self.sink(Self.pathConfig(path))
+        defer { restarted.close() }
+        #expect(try restarted.write(Self.batch([Self.checkpoint(1), Self.entry(1), Self.entry(2)])) == .stored)
+        #expect(
+            try Self.lines(path) == [
+                Self.entryData(0, padding: 200_000), Self.checkpointLine(1), Self.entryData(1, padding: 150_000),
+                Self.entryData(2),
+            ])
     }
 
     @Test func rotationNeverOverwritesAnExistingNumberedFile() throws {
@@ -396,7 +435,10 @@ import Testing
         let scratch = try Scratch()
         let a = try Self.sink(Self.pathConfig(scratch.path("a.ndjson")))
         let b = try Self.sink(Self.pathConfig(scratch.path("b.ndjson"), #""fsync":"never""#))
-        defer { a.close(); b.close() }
+        defer {
+            a.close()
+            b.close()
+        }
         #expect(try a.write(Self.batch([Self.entry(0), Self.entry(1)])) == .stored)
         #expect(try b.write(Self.batch([Self.entry(0)])) == .stored)
         #expect(try Self.lines(scratch.path("a.ndjson")).count == 2)

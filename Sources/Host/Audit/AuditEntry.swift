@@ -60,3 +60,37 @@ public enum AuditEntry {
         return Parsed(chainID: chain, seq: UInt64(seqNumber), prevHash: prev, event: event)
     }
 }
+
+extension AuditEntry {
+    /// The fields verification needs, read from the fixed tail of the canonical form
+    /// (`,"prev_hash":"<hex>","seq":<n>,"v":1}`) and the fixed head (`{"chain":"<id>",`)
+    /// without parsing the event: verification hashes every byte anyway, so any edit is caught
+    /// by the hash, and this keeps `verify chain` near raw SHA-256 speed.
+    public static func link(_ bytes: [UInt8]) -> (seq: UInt64, prevHash: [UInt8], chainID: String)? {
+        let tailSuffix = Array(#","v":1}"#.utf8)
+        guard bytes.count > 90, bytes.suffix(tailSuffix.count).elementsEqual(tailSuffix) else { return nil }
+        var index = bytes.count - tailSuffix.count - 1
+        var seq: UInt64 = 0
+        var multiplier: UInt64 = 1
+        var digits = 0
+        while index >= 0, bytes[index] >= 48, bytes[index] <= 57, digits < 19 {
+            seq += UInt64(bytes[index] - 48) * multiplier
+            multiplier *= 10
+            digits += 1
+            index -= 1
+        }
+        let seqKey = Array(#"","seq":"#.utf8)
+        guard digits > 0, index + 1 >= seqKey.count,
+              bytes[(index + 1 - seqKey.count)...index].elementsEqual(seqKey)
+        else { return nil }
+        let hexEnd = index + 1 - seqKey.count
+        let hexStart = hexEnd - 64
+        let prevKey = Array(#","prev_hash":""#.utf8)
+        guard hexStart - prevKey.count >= 0, bytes[(hexStart - prevKey.count)..<hexStart].elementsEqual(prevKey),
+              let prev = [UInt8](hexString: String(decoding: bytes[hexStart..<hexEnd], as: UTF8.self))
+        else { return nil }
+        let head = Array(#"{"chain":""#.utf8)
+        guard bytes.starts(with: head), let quote = bytes[head.count...].firstIndex(of: 0x22) else { return nil }
+        return (seq, prev, String(decoding: bytes[head.count..<quote], as: UTF8.self))
+    }
+}

@@ -31,7 +31,8 @@ public struct Ed25519VerifierKey: Sendable, Equatable, CustomStringConvertible {
     /// matches the key, so a key file that was edited is refused rather than silently renamed.
     public init(parsing text: String) throws(KeyFormatError) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let parts = trimmed.split(separator: "+", omittingEmptySubsequences: false)
+        // Split at most twice: standard base64 itself may contain "+".
+        let parts = trimmed.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else {
             throw KeyFormatError("a verifier key has the form NAME+KEYID+BASE64 (as `laforge keys generate` writes to PATH.pub)")
         }
@@ -95,7 +96,7 @@ public struct Ed25519SigningKey: Sendable, CustomStringConvertible {
     /// Parses `PRIVATE+KEY+name+keyid+base64` (the content of a key file).
     public init(parsing text: String) throws(KeyFormatError) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let parts = trimmed.split(separator: "+", omittingEmptySubsequences: false)
+        let parts = trimmed.split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY" else {
             throw KeyFormatError("a signing key file holds one line PRIVATE+KEY+NAME+KEYID+BASE64 (as `laforge keys generate` writes)")
         }

@@ -103,3 +103,18 @@ import Testing
         #expect(verdict == .invalid("the signature by \(key.verifierKey) does not verify (forged or corrupted)"))
     }
 }
+
+@Suite struct KeyFormatTests {
+    /// Standard base64 contains "+"; key texts must split only at the field separators. Many
+    /// random keys make sure several have a "+" in their base64 part.
+    @Test func keysWhoseBase64ContainsPlusRoundTrip() throws {
+        var sawPlus = false
+        for index in 0..<64 {
+            let key = try Ed25519SigningKey.generate(name: "k\(index)")
+            sawPlus = sawPlus || key.verifierKey.encoded.split(separator: "+").count > 3
+            #expect(try Ed25519VerifierKey(parsing: key.verifierKey.encoded) == key.verifierKey)
+            #expect(try Ed25519SigningKey(parsing: key.encodedPrivateKey()).verifierKey == key.verifierKey)
+        }
+        #expect(sawPlus)
+    }
+}

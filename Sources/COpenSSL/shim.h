@@ -1,0 +1,7 @@
+// Only libcrypto's digests are used (SHA-256 with SHA-NI where the CPU has it; see
+// Sources/Host/Signing/SHA256.swift). The low-level SHA256_* functions are deprecated in
+// OpenSSL 3 in favour of EVP, but they are the only allocation-free path (EVP_Digest allocates
+// an EVP_MD_CTX per call), so the deprecation attributes are switched off for this module only.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+#include <openssl/evp.h>
+#include <openssl/sha.h>

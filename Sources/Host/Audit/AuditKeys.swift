@@ -1,0 +1,113 @@
+import CSodium
+import Foundation
+
+/// Finds (or, in development mode, creates) the keys the audit trail needs: the checkpoint
+/// signing key and the PII HMAC key. Production never generates a key: a key nobody backed up
+/// is a log nobody can verify.
+struct AuditKeys {
+    let config: LaForgeConfig
+
+    /// A configured path is relative to the configuration file's folder; the default lives in
+    /// the state directory.
+    func path(configured: String?, defaultName: String) -> String {
+        if let configured {
+            if configured.hasPrefix("/") { return configured }
+            let folder = (config.sourcePath as NSString).deletingLastPathComponent
+            return ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(configured)
+        }
+        return (config.stateDir as NSString).appendingPathComponent("keys/\(defaultName)")
+    }
+
+    /// The checkpoint signer, plus a notice when it was just generated.
+    func checkpointSigner(origin: String) throws(AuditLogError) -> (Ed25519SigningKey, notice: String?) {
+        let keyPath = path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint")
+        if FileManager.default.fileExists(atPath: keyPath) {
+            do { return (try Ed25519SigningKey(contentsOfFile: keyPath), nil) } catch {
+                throw AuditLogError(.configuration, "checkpoint signing key \(keyPath): \(error.message)")
+            }
+        }
+        guard config.mode == .development else {
+            throw AuditLogError(
+                .configuration,
+                "no checkpoint signing key at \(keyPath): production mode never generates one; create it with "
+                    + "`laforge keys generate --out \(keyPath)` and keep a copy of \(keyPath).pub for verifiers "
+                    + "(or set audit.checkpoints.key_file)")
+        }
+        do {
+            try createPrivateDirectory(for: keyPath)
+            let key = try Ed25519SigningKey.generate(name: origin)
+            try KeyFileWriter.write(key, to: keyPath)
+            return (key, "generated a checkpoint signing key at \(keyPath) (development mode); verifier key: \(keyPath).pub")
+        } catch let error as KeyFormatError {
+            throw AuditLogError(.configuration, "cannot create the checkpoint signing key: \(error.message)")
+        } catch {
+            throw AuditLogError(.configuration, "cannot create \(keyPath): \(error.localizedDescription)")
+        }
+    }
+
+    /// The keys checkpoints may be signed by: the current signer and configured older ones.
+    func verifierKeys(signer: Ed25519VerifierKey?) throws(AuditLogError) -> [Ed25519VerifierKey] {
+        var keys = signer.map { [$0] } ?? []
+        for text in config.audit.checkpoints.verifierKeys {
+            do { keys.append(try Ed25519VerifierKey(parsing: text)) } catch {
+                throw AuditLogError(.configuration, "audit.checkpoints.verifier_keys: \(error.message)")
+            }
+        }
+        return keys
+    }
+
+    /// The PII HMAC key (hex in a file, 32 random bytes when generated).
+    func piiKey() throws(AuditLogError) -> (SecretValue, notice: String?) {
+        let keyPath = path(configured: config.audit.pii.keyFile, defaultName: "pii-hmac")
+        if let text = try? String(contentsOfFile: keyPath, encoding: .utf8) {
+            guard var bytes = [UInt8](hexString: text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 else {
+                throw AuditLogError(.configuration, "PII HMAC key \(keyPath) must hold at least 32 bytes as hex")
+            }
+            defer { sodium_memzero(&bytes, bytes.count) }
+            return (SecretValue(bytes: bytes), nil)
+        }
+        guard config.mode == .development else {
+            throw AuditLogError(
+                .configuration,
+                "no PII HMAC key at \(keyPath): production mode never generates one; write 32 random bytes as hex there "
+                    + "(e.g. `head -c32 /dev/urandom | xxd -p -c64 > \(keyPath); chmod 600 \(keyPath)`) or set audit.pii.key_file")
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        randombytes_buf(&bytes, 32)
+        defer { sodium_memzero(&bytes, 32) }
+        do {
+            try createPrivateDirectory(for: keyPath)
+            let fd = open(keyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            defer { close(fd) }
+            var text = Array((bytes.hexString + "\n").utf8)
+            defer { sodium_memzero(&text, text.count) }
+            guard write(fd, text, text.count) == text.count, fsync(fd) == 0 else { throw POSIXError(.EIO) }
+        } catch {
+            throw AuditLogError(.configuration, "cannot create the PII HMAC key \(keyPath): \(error.localizedDescription)")
+        }
+        return (SecretValue(bytes: bytes), "generated a PII HMAC key at \(keyPath) (development mode)")
+    }
+
+    private func createPrivateDirectory(for file: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+    }
+}
+
+extension AuditKeys {
+    /// The checkpoint verifier keys available without generating anything: the signer's
+    /// `.pub` (or the public half of the private key file) and the configured older keys.
+    func existingVerifierKeys() throws(AuditLogError) -> [Ed25519VerifierKey] {
+        let keyPath = path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint")
+        var signer: Ed25519VerifierKey?
+        if let text = try? String(contentsOfFile: keyPath + ".pub", encoding: .utf8) {
+            signer = try? Ed25519VerifierKey(parsing: text)
+        }
+        if signer == nil, let key = try? Ed25519SigningKey(contentsOfFile: keyPath) {
+            signer = key.verifierKey
+        }
+        return try verifierKeys(signer: signer)
+    }
+}

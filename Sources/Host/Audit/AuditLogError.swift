@@ -1,0 +1,23 @@
+/// Why the audit log could not open or record. The CLI maps `kind` to its exit codes.
+public struct AuditLogError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The event is malformed (the caller's to fix).
+        case invalidEvent
+        /// The journal could not make the events durable; nothing was recorded (fail-closed).
+        case notDurable
+        /// Keys or settings are missing or unusable (configuration).
+        case configuration
+        /// The journal or checkpoint log is corrupt or unreadable.
+        case storage
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

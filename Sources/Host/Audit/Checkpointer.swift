@@ -1,0 +1,104 @@
+import Foundation
+
+/// Signs C2SP checkpoints over the journal: every N entries, every T ms, at clean shutdown, or
+/// on demand (receipt mode). Each new checkpoint extends the signed frontier of the previous
+/// one with the leaves appended since, under the journal's exclusive lock, so it is consistent
+/// with every earlier checkpoint by construction; the previous frontier is checked against the
+/// previous signed root before it is trusted.
+final class Checkpointer: @unchecked Sendable {
+    // @unchecked: immutable; the journal lock serializes signing across threads and processes.
+    let signer: Ed25519SigningKey
+    let verifiers: [Ed25519VerifierKey]
+    let origin: String
+    let settings: CheckpointSettings
+
+    init(signer: Ed25519SigningKey, verifiers: [Ed25519VerifierKey], origin: String, settings: CheckpointSettings) {
+        self.signer = signer
+        self.verifiers = verifiers
+        self.origin = origin
+        self.settings = settings
+    }
+
+    /// The journal's stored checkpoint payload: the signed note and when it was signed.
+    struct Payload {
+        var note: String
+        var signedAtMicroseconds: Int64
+
+        var bytes: [UInt8] {
+            JSONCanonicalizer.canonicalize(.object([
+                "note": .string(note), "signed_at_us": .number(Double(signedAtMicroseconds)),
+            ]))
+        }
+
+        init(note: String, signedAtMicroseconds: Int64) {
+            self.note = note
+            self.signedAtMicroseconds = signedAtMicroseconds
+        }
+
+        init(bytes: [UInt8]) throws(AuditLogError) {
+            guard let value = try? JSONParser.parse(bytes), case .string(let note)? = value["note"],
+                  case .number(let time)? = value["signed_at_us"]
+            else { throw AuditLogError(.storage, "a stored checkpoint is not readable (checkpoints.log)") }
+            self.note = note
+            self.signedAtMicroseconds = Int64(time)
+        }
+    }
+
+    /// Opens a stored checkpoint note and the frontier it carries.
+    func open(_ stored: StoredCheckpoint) throws(AuditLogError) -> (Checkpoint, MerkleFrontier, Payload) {
+        let payload = try Payload(bytes: stored.payload)
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint.open(note: payload.note, verifiers: verifiers, expectedOrigin: origin).0
+        } catch {
+            throw AuditLogError(.storage, "the stored checkpoint of size \(stored.size) does not verify: \(error)")
+        }
+        guard let line = checkpoint.extensions.first(where: { $0.hasPrefix(ChainVerifier.frontierExtensionPrefix) }),
+              let data = Data(base64Encoded: String(line.dropFirst(ChainVerifier.frontierExtensionPrefix.count))),
+              let frontier = try? MerkleFrontier(serialized: Array(data)),
+              frontier.size == checkpoint.size, frontier.root() == checkpoint.rootHash
+        else {
+            throw AuditLogError(.storage, "the stored checkpoint of size \(stored.size) carries no frontier matching its root")
+        }
+        return (checkpoint, frontier, payload)
+    }
+
+    /// Signs a checkpoint over everything in the journal when one is due (or `force`), and
+    /// returns its size; nil when none was due or the newest already covers the journal.
+    @discardableResult
+    func signIfDue(_ journal: Journal, force: Bool) throws(AuditLogError) -> UInt64? {
+        do {
+            return try journal.withExclusiveLock { view throws -> UInt64? in
+                let size = view.size
+                var frontier = MerkleFrontier()
+                var lastSignedAt: Int64 = 0
+                if let last = view.lastCheckpoint() {
+                    let opened = try open(last)
+                    frontier = opened.1
+                    lastSignedAt = opened.2.signedAtMicroseconds
+                }
+                guard size > frontier.size else { return nil }
+                let now = AuditTimestamp.now().microseconds
+                let dueByCount = settings.everyEntries > 0 && size - frontier.size >= UInt64(settings.everyEntries)
+                let dueByTime = settings.everyMilliseconds > 0 && now - lastSignedAt >= Int64(settings.everyMilliseconds) * 1000
+                guard force || dueByCount || dueByTime else { return nil }
+                var next = frontier.size
+                while next < size {
+                    let end = min(size, next + 65_536)
+                    for leaf in try view.leafHashes(from: next, to: end) { frontier.append(leaf) }
+                    next = end
+                }
+                let checkpoint = try Checkpoint(
+                    origin: origin, size: size, rootHash: frontier.root(),
+                    extensions: [ChainVerifier.frontierExtensionPrefix + Data(frontier.serialized).base64EncodedString()])
+                let note = checkpoint.signedNote(signers: [signer])
+                try view.appendCheckpoint(size: size, payload: Payload(note: note, signedAtMicroseconds: now).bytes)
+                return size
+            }
+        } catch let error as AuditLogError {
+            throw error
+        } catch {
+            throw AuditLogError(.storage, "cannot sign a checkpoint: \(error)")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Runs one delivery worker per configured sink, each on its own thread, so a slow sink never
+/// holds back another.
+public final class DeliveryEngine: @unchecked Sendable {
+    // @unchecked: `threads` is only touched by start/wait from the owning thread.
+    public let workers: [DeliveryWorker]
+    private let stopSignal = StopSignal()
+    private let results = LockedValue<[String: Bool]>([:])
+    private var threads: [Thread] = []
+    private let finished = DispatchGroup()
+
+    public init(log: AuditLog, runtime: PluginRuntime) {
+        workers = runtime.sinks.map { DeliveryWorker(sink: $0, log: log, settings: log.config.audit.delivery) }
+    }
+
+    /// Starts every worker. With `follow` they run until `stop()`; otherwise each returns once
+    /// its sink has caught up with the journal, or at `deadline` (monotonic ns).
+    public func start(deadline: UInt64? = nil, follow: Bool = false) {
+        for worker in workers {
+            finished.enter()
+            let thread = Thread { [self] in
+                let caughtUp = worker.run(deadline: deadline, follow: follow, stop: stopSignal)
+                results.withLock { $0[worker.sink.name] = caughtUp }
+                finished.leave()
+            }
+            thread.name = "laforge-delivery-\(worker.sink.name)"
+            threads.append(thread)
+            thread.start()
+        }
+    }
+
+    public func stop() { stopSignal.stop() }
+
+    /// Waits for every worker; returns whether each sink was caught up, by sink name.
+    @discardableResult
+    public func wait() -> [String: Bool] {
+        finished.wait()
+        return results.withLock { $0 }
+    }
+
+    /// Delivers everything recorded so far to every sink, within `timeoutMilliseconds`.
+    public static func deliverAll(log: AuditLog, runtime: PluginRuntime, timeoutMilliseconds: Int?) -> [String: Bool] {
+        let engine = DeliveryEngine(log: log, runtime: runtime)
+        engine.start(deadline: timeoutMilliseconds.map { monotonicNanoseconds() + UInt64($0) * 1_000_000 })
+        return engine.wait()
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+
+/// Feeds one sink from the journal, in `seq` order, from the sink's own persisted cursor.
+///
+/// The journal is the source of truth, so the worker never holds entries the journal does
+/// not: a sink that is down only makes its cursor lag (memory stays flat), and a restart
+/// resumes from the cursor. RETRY backs off with full jitter, unbounded by default;
+/// PERMANENT_ERROR dead-letters the one refused record and moves on; a plugin that breaks the
+/// contract is retried like RETRY, never counted as delivered.
+public final class DeliveryWorker: @unchecked Sendable {
+    // @unchecked: used from one thread at a time (its own, or the caller's for `deliver`).
+    public let sink: AuditSinkInstance
+    private let log: AuditLog
+    private let settings: DeliverySettings
+    private let retry: RetryPolicy
+    private let deadLetter: DeadLetterFile
+    private var failures = 0
+
+    init(sink: AuditSinkInstance, log: AuditLog, settings: DeliverySettings) {
+        self.sink = sink
+        self.log = log
+        self.settings = settings
+        self.retry = RetryPolicy(settings)
+        self.deadLetter = DeadLetterFile(stateDirectory: log.stateDirectory, sink: sink.name)
+    }
+
+    private var labels: [String: String] { ["sink": sink.name] }
+
+    /// Delivers until the sink holds every entry (and checkpoint) the journal has at the time
+    /// of each check, or until `deadline` (monotonic ns; nil: no limit) or `stop` says so.
+    /// With `follow`, keeps waiting for new entries instead of returning when caught up.
+    /// Returns whether the sink was caught up when it returned.
+    @discardableResult
+    public func run(deadline: UInt64? = nil, follow: Bool = false, stop: StopSignal = StopSignal()) -> Bool {
+        let lock: DeliveryLock?
+        do {
+            lock = try DeliveryLock.acquire(stateDirectory: log.stateDirectory, sink: sink.name, deadline: deadline)
+        } catch {
+            log.logger.log(.error, "sink \(sink.name): cannot take the delivery lock: \(error)")
+            return false
+        }
+        guard let lock else { return false }
+        defer { withExtendedLifetime(lock) {} }
+
+        while !stop.isStopped {
+            if let deadline, monotonicNanoseconds() >= deadline { return false }
+            let batch: DeliveryBatch
+            do {
+                batch = try DeliveryBatch.next(log: log, sink: sink.name, settings: settings)
+            } catch {
+                log.logger.log(.error, "sink \(sink.name): cannot read the journal or cursor: \(error)")
+                guard pause(milliseconds: retry.delayMilliseconds(attempt: failures), deadline: deadline, stop: stop) else { return false }
+                failures += 1
+                continue
+            }
+            log.metrics.gaugeSet("laforge_delivery_lag_entries", labels: labels, Double(batch.lag))
+            if batch.records.isEmpty {
+                guard follow else { return true }
+                _ = pause(milliseconds: max(settings.lingerMilliseconds, 10), deadline: deadline, stop: stop)
+                continue
+            }
+            if !deliver(batch, deadline: deadline, stop: stop) { return false }
+        }
+        return false
+    }
+
+    /// Sends one batch until it is stored (retrying) or until stopped. False when stopped.
+    private func deliver(_ batch: DeliveryBatch, deadline: UInt64?, stop: StopSignal) -> Bool {
+        let audit = AuditBatch(chainID: log.chainID, records: batch.records)
+        var start = 0
+        while start < audit.count {
+            let outcome: SinkWriteOutcome
+            do {
+                outcome = try sink.write(audit, from: start)
+            } catch {
+                outcome = .retry(stored: 0, message: error.description)
+                log.logger.log(.error, "sink \(sink.name): \(error)")
+            }
+            switch outcome {
+            case .stored:
+                advance(batch, through: audit.count)
+                log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(audit.count - start))
+                failures = 0
+                return true
+            case .retry(let stored, let message):
+                if stored > 0 {
+                    start += stored
+                    advance(batch, through: start)
+                    log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
+                }
+                failures += 1
+                log.metrics.counterAdd("laforge_delivery_retries_total", labels: labels, 1)
+                if retry.isExhausted(afterFailures: failures) {
+                    deadLetterRecord(batch.records[start], error: "gave up after \(failures) attempts: \(message)")
+                    start += 1
+                    advance(batch, through: start)
+                    failures = 0
+                    continue
+                }
+                let wait = retry.delayMilliseconds(attempt: failures - 1)
+                log.logger.log(.warning, "sink \(sink.name): write failed, retrying in \(wait) ms (attempt \(failures)): \(message)")
+                guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return false }
+            case .permanentError(let stored, let message):
+                start += stored
+                log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
+                deadLetterRecord(batch.records[start], error: message)
+                start += 1
+                advance(batch, through: start)
+                failures = 0
+            }
+        }
+        return true
+    }
+
+    private func advance(_ batch: DeliveryBatch, through count: Int) {
+        do {
+            try log.cursors.store(sink.name, batch.cursor(after: count))
+        } catch {
+            // The sink has the records; a lost cursor update only means they are re-sent, and
+            // sinks are idempotent by seq.
+            log.logger.log(.error, "sink \(sink.name): cannot persist the cursor: \(error)")
+        }
+    }
+
+    private func deadLetterRecord(_ record: AuditRecord, error: String) {
+        log.metrics.counterAdd("laforge_delivery_dead_letters_total", labels: labels, 1)
+        do {
+            try deadLetter.append(record: record, sink: sink.name, error: error)
+        } catch {
+            log.logger.log(.error, "sink \(sink.name): cannot write the dead-letter file \(deadLetter.path): \(error)")
+        }
+        log.logger.log(.error, "sink \(sink.name): refused \(record.kind == .entry ? "entry" : "checkpoint") \(record.seq) permanently; written to \(deadLetter.path): \(error)")
+        // Record the refusal in the chain itself, except for a refused dead-letter event (a sink
+        // that refuses everything must not make the log grow forever).
+        if record.kind == .entry, let parsed = try? AuditEntry.parse(record.data),
+           parsed.event["action"] == .string("audit.dead_letter") {
+            return
+        }
+        let event = AuditEvent(
+            actor: AuditActor(user: "laforge", roles: ["system"]), action: "audit.dead_letter", outcome: .failure,
+            target: "sink:\(sink.name)",
+            data: [
+                "seq": .number(Double(record.seq)),
+                "kind": .string(record.kind == .entry ? "entry" : "checkpoint"),
+                "hash": .string(record.hash.hexString),
+                "error": .string(String(error.prefix(512))),
+                "dead_letter_file": .string(deadLetter.path),
+            ])
+        do { _ = try log.emit(event) } catch {
+            log.logger.log(.error, "sink \(sink.name): cannot record the dead letter as an audit event: \(error)")
+        }
+    }
+
+    /// Sleeps up to `milliseconds`, waking early on stop. False when stopped or past deadline.
+    private func pause(milliseconds: Int, deadline: UInt64?, stop: StopSignal) -> Bool {
+        var wakeAt = monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
+        if let deadline { wakeAt = min(wakeAt, deadline) }
+        while monotonicNanoseconds() < wakeAt {
+            if stop.isStopped { return false }
+            usleep(UInt32(min(20_000, (wakeAt - monotonicNanoseconds()) / 1000 + 1)))
+        }
+        if let deadline, monotonicNanoseconds() >= deadline { return false }
+        return !stop.isStopped
+    }
+}
+
+/// A flag a caller sets to stop workers (Ctrl-C, shutdown).
+public final class StopSignal: @unchecked Sendable {
+    private let flag = LockedValue(false)
+    public init() {}
+    public var isStopped: Bool { flag.withLock { $0 } }
+    public func stop() { flag.withLock { $0 = true } }
+}

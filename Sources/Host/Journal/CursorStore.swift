@@ -1,0 +1,123 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Per-sink delivery cursors, one small file each in `<state_dir>/cursors/<sink name>`:
+///
+///     laforge-cursor 1
+///     next_seq 1234
+///     checkpoint_size 1200
+///     sha256 <hex SHA-256 of the lines above, newlines included>
+///
+/// Replaced atomically (temporary file, `fsync`, `rename`, directory `fsync`), so a crash leaves
+/// the old cursor or the new one. A file that does not parse and verify is an error naming it —
+/// guessing a cursor would re-deliver or, worse, skip entries.
+public struct CursorStore: Sendable {
+    public let directory: String
+
+    /// `directory` is the cursors directory itself (`<state_dir>/cursors`); created on first store.
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public init(stateDirectory: String) {
+        self.init(directory: stateDirectory + "/cursors")
+    }
+
+    public func path(for sink: String) -> String { directory + "/" + sink }
+
+    /// The stored cursor, or nil when the sink has none yet.
+    public func load(_ sink: String) throws(JournalError) -> SinkCursor? {
+        try Self.checkName(sink, directory: directory)
+        let path = path(for: sink)
+        let fd: Int32
+        switch JournalFileIO.open(path, O_RDONLY) {
+        case .failure(let error) where error.code == ENOENT: return nil
+        case .failure(let error): throw JournalError.io(error.code, path: path, "cannot open the cursor")
+        case .success(let value): fd = value
+        }
+        defer { _ = Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let count: Int
+        switch bytes.withUnsafeMutableBytes({ JournalFileIO.pread(fd, into: $0, at: 0) }) {
+        case .failure(let error): throw JournalError.io(error.code, path: path, "cannot read the cursor")
+        case .success(let value): count = value
+        }
+        guard count < bytes.count, let cursor = Self.decode(Array(bytes.prefix(count))) else {
+            throw JournalError(
+                .corrupt, path: path,
+                "not a valid cursor file (torn or edited); restore it or remove it to re-deliver from seq 0 (sinks are idempotent by seq)")
+        }
+        return cursor
+    }
+
+    /// Replaces the sink's cursor atomically and durably.
+    public func store(_ sink: String, _ cursor: SinkCursor) throws(JournalError) {
+        try Self.checkName(sink, directory: directory)
+        if let (error, path) = JournalFileIO.createDirectories(directory) {
+            throw JournalError.io(error, path: path, "cannot create the cursor directory")
+        }
+        let path = path(for: sink)
+        let temporary = directory + "/.\(sink).tmp-\(getpid())"
+        let fd: Int32
+        switch JournalFileIO.open(temporary, O_WRONLY | O_CREAT | O_TRUNC) {
+        case .failure(let error): throw JournalError.io(error.code, path: temporary, "cannot create")
+        case .success(let value): fd = value
+        }
+        let bytes = Self.encode(cursor)
+        var error = bytes.withUnsafeBytes { JournalFileIO.pwriteAll(fd, $0, at: 0) }
+        var action = "cannot write"
+        if error == 0 {
+            var result: Int32
+            repeat { result = fsync(fd) } while result != 0 && errno == EINTR
+            if result != 0 { (error, action) = (errno, "cannot sync") }
+        }
+        _ = Glibc.close(fd)
+        if error == 0, rename(temporary, path) != 0 { (error, action) = (errno, "cannot rename into \(path)") }
+        if error != 0 {
+            _ = unlink(temporary)
+            throw JournalError.io(error, path: temporary, action)
+        }
+        let syncError = JournalFileIO.syncDirectory(directory)
+        if syncError != 0 { throw JournalError.io(syncError, path: directory, "cannot sync the cursor directory") }
+    }
+
+    static func encode(_ cursor: SinkCursor) -> [UInt8] {
+        let body = "laforge-cursor 1\nnext_seq \(cursor.nextSeq)\ncheckpoint_size \(cursor.checkpointSize)\n"
+        return Array((body + "sha256 \(SHA256.hash(Array(body.utf8)).hexString)\n").utf8)
+    }
+
+    static func decode(_ bytes: [UInt8]) -> SinkCursor? {
+        guard let text = String(validating: bytes, as: UTF8.self), text.hasSuffix("\n") else { return nil }
+        let lines = text.dropLast().split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count == 4, lines[0] == "laforge-cursor 1", lines[3].hasPrefix("sha256 ") else { return nil }
+        let body = lines[0...2].joined(separator: "\n") + "\n"
+        guard String(lines[3].dropFirst("sha256 ".count)) == SHA256.hash(Array(body.utf8)).hexString else { return nil }
+        func number(_ line: Substring, _ key: String) -> UInt64? {
+            guard line.hasPrefix(key + " ") else { return nil }
+            let digits = line.dropFirst(key.count + 1)
+            guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            return UInt64(digits)
+        }
+        guard let nextSeq = number(lines[1], "next_seq"), let checkpointSize = number(lines[2], "checkpoint_size") else {
+            return nil
+        }
+        return SinkCursor(nextSeq: nextSeq, checkpointSize: checkpointSize)
+    }
+
+    /// Sink names come from the configuration; one that is not a plain file name must not reach
+    /// the file system (`../x` would write outside the directory).
+    static func checkName(_ sink: String, directory: String) throws(JournalError) {
+        let allowed = sink.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+        guard allowed, !sink.isEmpty, !sink.hasPrefix("."), sink.utf8.count <= 200 else {
+            throw JournalError(
+                .invalidArgument, path: directory,
+                "sink name \"\(sink)\" cannot name a cursor file (letters, digits, '-', '_', '.'; not starting with '.')")
+        }
+    }
+}

@@ -1,0 +1,260 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One `append` call waiting in the group-commit queue.
+final class AppendRequest {
+    let bodies: [[UInt8]]
+    let byteCount: Int
+    /// Set by the leader that committed (or failed) the request; read under `Journal.queue`.
+    var result: Result<[JournalEntryReceipt], JournalError>?
+
+    init(_ bodies: [[UInt8]]) {
+        self.bodies = bodies
+        byteCount = bodies.reduce(0) { $0 + $1.count }
+    }
+}
+
+extension Journal {
+    /// Appends `bodies` as consecutive entries and returns their receipts in the same order.
+    ///
+    /// Concurrent callers are committed in groups: whichever caller finds no commit in progress
+    /// becomes the leader, takes every queued call (up to `maxGroupEntries`/`maxGroupBytes`),
+    /// writes all their frames with one `pwrite` loop and one `fdatasync`, and wakes the others
+    /// with their receipts or the group's error. All bodies of one call land in one group, so a
+    /// call is all-or-nothing. Returns only once the entries are durable per `options.fsync`.
+    ///
+    /// Must not be called from the linker or from `withExclusiveLock`'s body (it would wait for
+    /// the lock its own thread holds).
+    public func append(_ bodies: [[UInt8]]) throws(JournalError) -> [JournalEntryReceipt] {
+        guard !bodies.isEmpty else { return [] }
+        let request = AppendRequest(bodies)
+        queue.lock()
+        pending.append(request)
+        while request.result == nil {
+            if leaderActive {
+                queue.wait()
+                continue
+            }
+            leaderActive = true
+            let group = takeGroup()
+            queue.unlock()
+            let results = commit(group)
+            queue.lock()
+            for (member, result) in zip(group, results) { member.result = result }
+            leaderActive = false
+            queue.broadcast()
+        }
+        let result = request.result!
+        queue.unlock()
+        return try result.get()
+    }
+
+    /// Removes the next group from the queue (called with `queue` locked).
+    private func takeGroup() -> [AppendRequest] {
+        var entries = 0
+        var bytes = 0
+        var taken = 0
+        for request in pending {
+            if taken > 0 {
+                if options.fsync == .always { break }
+                if entries + request.bodies.count > options.maxGroupEntries { break }
+                if bytes + request.byteCount > options.maxGroupBytes { break }
+            }
+            entries += request.bodies.count
+            bytes += request.byteCount
+            taken += 1
+        }
+        let group = Array(pending.prefix(taken))
+        pending.removeFirst(taken)
+        return group
+    }
+
+    /// The frames of one group, cut where segments rotate.
+    struct GroupWrite {
+        struct Chunk {
+            var firstSeq: UInt64
+            /// Where the chunk's bytes go in segment `firstSeq`; 0 for a segment this group creates.
+            var offset: UInt64
+            var creates: Bool
+            var bytes: [UInt8] = []
+        }
+
+        var chunks: [Chunk]
+        var tail: ChainPoint
+
+        func checkpoint() -> (Int, Int, ChainPoint) { (chunks.count, chunks[chunks.count - 1].bytes.count, tail) }
+
+        mutating func restore(_ mark: (Int, Int, ChainPoint)) {
+            chunks.removeLast(chunks.count - mark.0)
+            chunks[chunks.count - 1].bytes.removeLast(chunks[chunks.count - 1].bytes.count - mark.1)
+            tail = mark.2
+        }
+    }
+
+    /// Builds, writes and syncs one group; one result per request.
+    private func commit(_ group: [AppendRequest]) -> [Result<[JournalEntryReceipt], JournalError>] {
+        var results = [Result<[JournalEntryReceipt], JournalError>?](repeating: nil, count: group.count)
+        do throws(JournalError) {
+            try withFileLock { () throws(JournalError) in
+                if let poisoned = writer.poisoned {
+                    throw JournalError(.notDurable, path: options.directory, poisoned)
+                }
+                var write = GroupWrite(
+                    chunks: [
+                        GroupWrite.Chunk(
+                            firstSeq: writer.active?.firstSeq ?? 0, offset: writer.tail.offset, creates: writer.active == nil)
+                    ],
+                    tail: writer.tail)
+                let estimate = group.reduce(0) { $0 + $1.byteCount + $1.bodies.count * (EntryFrame.headerSize + 256) }
+                write.chunks[0].bytes.reserveCapacity(estimate)
+                for (index, request) in group.enumerated() {
+                    let mark = write.checkpoint()
+                    var receipts: [JournalEntryReceipt] = []
+                    receipts.reserveCapacity(request.bodies.count)
+                    for body in request.bodies {
+                        let seq = write.tail.nextSeq
+                        let prevHash = write.tail.prevHash ?? .zero
+                        let payload = linker(body, seq, prevHash.bytes)
+                        guard payload.count <= EntryFrame.maxPayload else {
+                            results[index] = .failure(
+                                JournalError(
+                                    .invalidArgument, path: options.directory,
+                                    "entry seq \(seq) is \(payload.count) bytes; the journal stores at most \(EntryFrame.maxPayload)"))
+                            break
+                        }
+                        let hash = payload.withUnsafeBytes { ChainHash.leafHash(of: $0) }
+                        let frameCount = UInt64(EntryFrame.headerSize + payload.count)
+                        let current = write.chunks[write.chunks.count - 1]
+                        let length = current.offset + UInt64(current.bytes.count)
+                        if length > 0, length + frameCount > UInt64(options.segmentBytes) {
+                            write.chunks.append(GroupWrite.Chunk(firstSeq: seq, offset: 0, creates: true))
+                            write.chunks[write.chunks.count - 1].bytes.reserveCapacity(estimate)
+                        }
+                        EntryFrame.append(
+                            to: &write.chunks[write.chunks.count - 1].bytes, seq: seq, hash: hash, prevHash: prevHash,
+                            payload: payload)
+                        write.tail = ChainPoint(nextSeq: seq + 1, prevHash: hash, offset: 0)
+                        receipts.append(JournalEntryReceipt(seq: seq, hash: hash.bytes))
+                    }
+                    if results[index] == nil {
+                        results[index] = .success(receipts)
+                    } else {
+                        write.restore(mark)
+                    }
+                }
+                let last = write.chunks[write.chunks.count - 1]
+                write.tail.offset = last.offset + UInt64(last.bytes.count)
+                try perform(write)
+            }
+        } catch {
+            // The group as a whole failed: every request that was not refused on its own shares it.
+            return results.map { result in
+                if case .failure = result { return result! }
+                return .failure(error)
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// Writes the chunks and syncs them; on any failure removes every byte written, so the files
+    /// are as before and the group's callers get the error. A failed `fdatasync` also poisons
+    /// the instance: after one, the kernel may have dropped dirty pages it could not write, and
+    /// a later successful sync would not mean our earlier data is on disk (PostgreSQL's
+    /// "fsyncgate", 2018).
+    private func perform(_ write: GroupWrite) throws(JournalError) {
+        var written: [(chunk: GroupWrite.Chunk, handle: JournalFileHandle)] = []
+        do throws(JournalError) {
+            for chunk in write.chunks where !chunk.bytes.isEmpty {
+                let path = segmentPath(chunk.firstSeq)
+                let handle: JournalFileHandle
+                if chunk.creates {
+                    // The previous segment must be durable before a frame exists beyond it, or a
+                    // power loss could leave a torn frame in the middle of the chain.
+                    if let previous = written.last { try sync(previous.handle) }
+                    handle = try createSegment(path)
+                    written.append((chunk, handle))
+                    try Self.check(
+                        JournalFileIO.syncDirectory(options.directory), path: options.directory,
+                        "cannot sync the directory after creating \(path)")
+                } else {
+                    guard let active = writer.active else { continue }
+                    handle = active.handle
+                    written.append((chunk, handle))
+                }
+                let error = chunk.bytes.withUnsafeBytes { JournalFileIO.pwriteAll(handle.fd, $0, at: chunk.offset) }
+                if error != 0 {
+                    throw JournalError.io(
+                        error, path: path, offset: chunk.offset,
+                        "cannot append \(chunk.bytes.count) bytes; nothing of this append was kept")
+                }
+            }
+            if let last = written.last { try sync(last.handle) }
+        } catch {
+            rollBack(written)
+            throw error
+        }
+        if let last = written.last, last.chunk.creates {
+            writer.active = ActiveSegment(firstSeq: last.chunk.firstSeq, handle: last.handle)
+        }
+        for (chunk, _) in written where chunk.creates { writer.segments.append(chunk.firstSeq) }
+        writer.tail = write.tail
+        publish()
+    }
+
+    /// Creates a segment file. An empty file already there is taken over: a writer whose
+    /// rollback could not remove the segment it created leaves one (and poisons itself).
+    private func createSegment(_ path: String) throws(JournalError) -> JournalFileHandle {
+        switch JournalFileIO.open(path, O_RDWR | O_CREAT | O_EXCL) {
+        case .success(let fd):
+            return JournalFileHandle(fd: fd, path: path)
+        case .failure(let error) where error.code == EEXIST:
+            let existing = try Self.openSegment(path)
+            guard try Self.fileSize(existing) == 0 else {
+                throw JournalError(
+                    .corrupt, path: path, "a segment with this name already holds data beyond the journal's tail")
+            }
+            return existing
+        case .failure(let error):
+            throw JournalError.io(error.code, path: path, "cannot create a segment")
+        }
+    }
+
+    /// `fdatasync` per `options.fsync`; a failure poisons the instance.
+    func sync(_ handle: JournalFileHandle) throws(JournalError) {
+        guard options.fsync != .never else { return }
+        _ = datasyncCalls.add(1, ordering: .relaxed)
+        var error = injectedDatasyncFailure.withLock { injected in
+            defer { injected = nil }
+            return injected ?? 0
+        }
+        if error == 0 { error = JournalFileIO.datasync(handle.fd) }
+        guard error != 0 else { return }
+        let message =
+            "fdatasync of \(handle.path) failed (\(String(cString: strerror(error)))): the entries were removed and "
+            + "this journal refuses writes until it is reopened, as the page cache may have dropped data"
+        writer.poisoned = message
+        throw JournalError(.notDurable, path: handle.path, message)
+    }
+
+    /// Truncates existing segments back to where the group started and removes the segments it
+    /// created. If even that fails, the instance is poisoned: the next opener's recovery sees
+    /// the leftover frames (whole ones are kept: they were never acknowledged, but they are valid
+    /// entries; a partial one is a torn tail).
+    private func rollBack(_ written: [(chunk: GroupWrite.Chunk, handle: JournalFileHandle)]) {
+        var failed = false
+        for (chunk, handle) in written.reversed() {
+            if chunk.creates {
+                if unlink(handle.path) != 0 { failed = true }
+            } else if JournalFileIO.truncate(handle.fd, to: chunk.offset) != 0 {
+                failed = true
+            }
+        }
+        if written.contains(where: { $0.chunk.creates }), JournalFileIO.syncDirectory(options.directory) != 0 {
+            failed = true
+        }
+        if failed, writer.poisoned == nil {
+            writer.poisoned = "a failed append could not be rolled back; reopen the journal"
+        }
+    }
+}
