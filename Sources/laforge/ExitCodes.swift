@@ -9,6 +9,8 @@ enum LaForgeExit {
     static let runtimeError = ExitCode(2)
     static let configError = ExitCode(3)
     static let pluginLoadError = ExitCode(4)
+    /// An audit event (flags, --json, --stdin) is malformed.
+    static let invalidInput = ExitCode(5)
     // 64 (usage) is ArgumentParser's ExitCode.validationFailure.
 }
 

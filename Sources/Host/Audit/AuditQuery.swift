@@ -141,3 +141,10 @@ public struct AuditReader: Sendable {
         }
     }
 }
+
+extension AuditReader {
+    /// The checkpoint verifier keys of a configuration that exist on disk (never generated).
+    public static func verifierKeys(config: LaForgeConfig) throws(AuditLogError) -> [Ed25519VerifierKey] {
+        try AuditKeys(config: config).existingVerifierKeys()
+    }
+}

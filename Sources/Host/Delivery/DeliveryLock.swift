@@ -11,7 +11,7 @@ final class DeliveryLock: @unchecked Sendable {
     /// Takes the lock, polling until `deadline` (nil: wait forever). Nil when not acquired.
     static func acquire(stateDirectory: String, sink: String, deadline: UInt64?) throws -> DeliveryLock? {
         let directory = (stateDirectory as NSString).appendingPathComponent("cursors")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fd = open(directory + "/\(sink).lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         while true {

@@ -19,6 +19,11 @@ public final class ChainVerifier {
     private var previousHash: [UInt8]?
     private var pending: (seq: UInt64, bytes: [UInt8], location: String)?
     private var lastEntryLocation = ""
+    private var lookedAhead = 0
+    /// Set while looking ahead after a checkpoint that covers entries not yet seen.
+    private var pendingCheckpoint: (first: UInt64, location: String, size: UInt64)?
+    /// How many records after a gap are searched for the missing entry before calling it missing.
+    static let reorderWindow = 4096
     public private(set) var report = VerificationReport()
 
     public static let frontierExtensionPrefix = "laforge-frontier "
@@ -49,11 +54,20 @@ public final class ChainVerifier {
             return fail(.contentChanged, link.seq, location, "belongs to chain \"\(link.chainID)\", not \"\(chainID)\"")
         }
         if let waiting = pending {
-            pending = nil
+            // After a gap, look ahead a while: if the missing entry turns up later the
+            // entries were reordered, otherwise they are missing.
             if link.seq == expected {
-                return fail(.reordered, link.seq, location, "entry \(link.seq) comes after entry \(waiting.seq) (\(waiting.location))")
+                pending = nil
+                let what = pendingCheckpoint.map { "the checkpoint of size \($0.size)" } ?? "entry \(waiting.seq)"
+                pendingCheckpoint = nil
+                return fail(.reordered, link.seq, location, "entry \(link.seq) comes after \(what) (\(waiting.location))")
             }
-            return missing(from: expected!, before: waiting.seq, location: waiting.location)
+            lookedAhead += 1
+            if lookedAhead >= Self.reorderWindow {
+                pending = nil
+                return reportGap(waiting)
+            }
+            return true
         }
         if expected == nil {
             guard link.seq == 0 else {
@@ -64,6 +78,7 @@ public final class ChainVerifier {
         let want = expected!
         if link.seq > want {
             pending = (link.seq, bytes, location)
+            lookedAhead = 0
             return true
         }
         if link.seq < want {
@@ -94,6 +109,18 @@ public final class ChainVerifier {
         return true
     }
 
+    /// Reports a gap that the look-ahead did not close: entries before an entry or a checkpoint
+    /// that are absent.
+    private func reportGap(_ waiting: (seq: UInt64, bytes: [UInt8], location: String)) -> Bool {
+        if let covered = pendingCheckpoint {
+            pendingCheckpoint = nil
+            return fail(
+                .entryMissing, covered.first, covered.location,
+                "checkpoint of size \(covered.size) covers entries \(covered.first)…\(covered.size - 1), which are not here (deleted or truncated)")
+        }
+        return missing(from: expected!, before: waiting.seq, location: waiting.location)
+    }
+
     private func missing(from first: UInt64, before next: UInt64, location: String) -> Bool {
         let range = next - first == 1 ? "entry \(first) is" : "entries \(first)…\(next - 1) are"
         return fail(.entryMissing, first, location, "\(range) missing (the next entry present is \(next))")
@@ -116,9 +143,14 @@ public final class ChainVerifier {
         }
         let checkpoint = opened.checkpoint
         report.signaturesChecked += opened.signedBy.count
-        if let waiting = pending {
-            pending = nil
-            return missing(from: expected!, before: waiting.seq, location: waiting.location)
+        if pending != nil {
+            // Still looking for the entry after a gap; checkpoints cannot be placed until then.
+            lookedAhead += 1
+            if lookedAhead >= Self.reorderWindow, let waiting = pending {
+                pending = nil
+                return reportGap(waiting)
+            }
+            return true
         }
         if let last = report.lastCheckpointSize, checkpoint.size < last {
             return fail(
@@ -143,6 +175,13 @@ public final class ChainVerifier {
             expected = checkpoint.size
         }
         if checkpoint.size > frontier.size {
+            // Entries it covers may still come (reordered); look ahead before calling them missing.
+            if report.failure == nil, pending == nil, let want = expected {
+                pending = (checkpoint.size, [], location)
+                lookedAhead = 0
+                pendingCheckpoint = (want, location, checkpoint.size)
+                return true
+            }
             return fail(
                 .entryMissing, frontier.size, location,
                 "checkpoint of size \(checkpoint.size) covers entries \(frontier.size)…\(checkpoint.size - 1), which are not here (deleted or truncated)")
@@ -176,7 +215,7 @@ public final class ChainVerifier {
     public func finish() -> VerificationReport {
         if !hasFailed, let waiting = pending {
             pending = nil
-            _ = missing(from: expected!, before: waiting.seq, location: waiting.location)
+            _ = reportGap(waiting)
         }
         if !hasFailed {
             let covered = report.lastCheckpointSize ?? 0

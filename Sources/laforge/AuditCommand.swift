@@ -1,0 +1,317 @@
+import ArgumentParser
+import Foundation
+import LaForgeHost
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Record, deliver, read and prove audit events.",
+        subcommands: [Emit.self, Deliver.self, Tail.self, Query.self, Prove.self, HashValue.self])
+}
+
+/// Opens the audit log of the configuration, printing notices (a generated key, a recovered
+/// journal tail) to standard error.
+func openAuditLog(_ global: GlobalOptions) throws(ExitCode) -> AuditLog {
+    let config = try global.loadConfig()
+    do {
+        let log = try AuditLog.open(config: config, logger: global.logger)
+        for notice in log.notices { printError("laforge: \(notice)") }
+        return log
+    } catch {
+        throw fail(error.description, error.exitCode)
+    }
+}
+
+func openAuditReader(_ global: GlobalOptions, extraKeys: [Ed25519VerifierKey] = []) throws(ExitCode) -> AuditReader {
+    let config = try global.loadConfig()
+    do { return try AuditReader.open(config: config, extraKeys: extraKeys) } catch {
+        throw fail(error.description, error.exitCode)
+    }
+}
+
+extension AuditLogError {
+    var exitCode: ExitCode {
+        switch kind {
+        case .invalidEvent: return LaForgeExit.invalidInput
+        case .configuration: return LaForgeExit.configError
+        case .notDurable, .storage: return LaForgeExit.runtimeError
+        }
+    }
+}
+
+/// Runs delivery of what is in the journal to every configured sink, within the timeout.
+func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?, follow: Bool) throws(ExitCode) {
+    guard !log.config.sinks.isEmpty else { return }
+    let runtime = try global.startRuntime()
+    defer { runtime.close() }
+    let engine = DeliveryEngine(log: log, runtime: runtime)
+    let stop = SignalStop.install { engine.stop() }
+    defer { withExtendedLifetime(stop) {} }
+    engine.start(deadline: timeoutMilliseconds.map { monotonicNanosecondsNow() + UInt64($0) * 1_000_000 }, follow: follow)
+    let results = engine.wait()
+    for (sink, caughtUp) in results.sorted(by: { $0.key < $1.key }) where !caughtUp && !follow {
+        printError("laforge: sink \(sink) has not received everything yet; the rest stays in the journal (run `laforge audit deliver`)")
+    }
+}
+
+extension AuditCommand {
+    struct Emit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record audit events durably, then deliver them to the sinks.",
+            discussion: """
+                One event from flags, one from --json, or NDJSON from --stdin (one event per line, \
+                grouped: the fast path for scripts). Prints each entry's seq and hash. Events are in \
+                the journal (durable) before this returns; sinks get them within --flush-timeout, \
+                or later from `laforge audit deliver`.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The acting user.") var user: String?
+        @Option(name: .customLong("role"), help: "A role the user acted with (repeatable).") var roles: [String] = []
+        @Option(name: .customLong("claim"), help: ArgumentHelp("An identity claim NAME=VALUE (repeatable; VALUE may be JSON).", valueName: "name=value"))
+        var claims: [String] = []
+        @Option(help: "The action, e.g. schema.change.") var action: String?
+        @Option(help: "success, failure or denied.") var outcome: String?
+        @Option(help: "What was acted on.") var target: String?
+        @Option(help: "The tenant.") var tenant: String?
+        @Option(name: .customLong("request-id"), help: "The request id.") var requestID: String?
+        @Option(name: .customLong("artifact-hash"), help: "sha256:<hex> of the artifact.") var artifactHash: String?
+        @Option(help: ArgumentHelp("A file whose SHA-256 becomes the artifact hash.", valueName: "path")) var artifact: String?
+        @Option(help: ArgumentHelp("A JSON object of details.", valueName: "json")) var data: String?
+        @Option(help: "RFC 3339 time (default: now).") var timestamp: String?
+        @Option(help: ArgumentHelp("The whole event as a JSON object.", valueName: "event")) var json: String?
+        @Flag(help: "Read NDJSON events from standard input.") var stdin = false
+        @Option(name: .customLong("flush-timeout"), help: ArgumentHelp("Seconds to spend delivering to sinks before exiting (default: audit.delivery.flush_timeout_ms).", valueName: "seconds"))
+        var flushTimeout: Double?
+        @Flag(name: .customLong("json-output"), help: "Print receipts as JSON.") var jsonOutput = false
+
+        func validate() throws {
+            let sources = [json != nil, stdin, user != nil || action != nil].filter { $0 }.count
+            guard sources == 1 else { throw ValidationError("give the event with flags (--user, --action, …), --json, or --stdin: exactly one of them") }
+            if user != nil || action != nil {
+                guard user != nil, action != nil else { throw ValidationError("--user and --action are both required") }
+            }
+        }
+
+        func run() throws {
+            let log = try openAuditLog(global)
+            var receipts: [JournalEntryReceipt] = []
+            do {
+                if stdin {
+                    receipts = try emitStandardInput(log)
+                } else {
+                    let event = try json.map(parseJSONEvent) ?? eventFromFlags()
+                    if let receipt = try log.emit(event) { receipts.append(receipt) }
+                }
+            } catch let error as AuditLogError {
+                try? log.close()
+                throw fail(error.description, error.exitCode)
+            } catch let error as AuditEventError {
+                try? log.close()
+                throw fail(error.description, LaForgeExit.invalidInput)
+            }
+            if jsonOutput {
+                printJSON(.array(receipts.map { .object(["seq": .number(Double($0.seq)), "hash": .string($0.hash.hexString)]) }))
+            } else if receipts.count <= 20 {
+                for receipt in receipts { print("recorded seq \(receipt.seq) \(receipt.hash.hexString)") }
+            } else {
+                print("recorded \(receipts.count) events, seq \(receipts.first!.seq)…\(receipts.last!.seq)")
+            }
+            do { try log.signCheckpoint() } catch { printError("laforge: warning: \(error)") }
+            let timeout = flushTimeout.map { Int($0 * 1000) } ?? log.config.audit.delivery.flushTimeoutMilliseconds
+            try deliver(log, global: global, timeoutMilliseconds: timeout, follow: false)
+            do { try log.close() } catch { throw fail(error.description, error.exitCode) }
+        }
+
+        private func parseJSONEvent(_ text: String) throws -> AuditEvent {
+            let value: JSONValue
+            do { value = try JSONParser.parse(text) } catch { throw AuditEventError(field: "", "--json is not valid JSON: \(error)") }
+            return try AuditEvent(json: value)
+        }
+
+        private func eventFromFlags() throws -> AuditEvent {
+            var claimValues: [String: JSONValue] = [:]
+            for claim in claims {
+                guard let equals = claim.firstIndex(of: "=") else {
+                    throw AuditEventError(field: "actor.claims", "--claim \(claim): expected NAME=VALUE")
+                }
+                let raw = String(claim[claim.index(after: equals)...])
+                claimValues[String(claim[..<equals])] = (try? JSONParser.parse(raw)) ?? .string(raw)
+            }
+            var dataObject: [String: JSONValue] = [:]
+            if let data {
+                guard case .object(let members)? = try? JSONParser.parse(data) else {
+                    throw AuditEventError(field: "data", "--data must be a JSON object")
+                }
+                dataObject = members
+            }
+            var hash = artifactHash
+            if let artifact {
+                do { hash = "sha256:" + (try SHA256.hash(fileAt: artifact)).hexString } catch {
+                    throw AuditEventError(field: "artifact_hash", "cannot read --artifact \(artifact)")
+                }
+            }
+            var object: [String: JSONValue] = [
+                "actor": .object(["user": .string(user!), "roles": .array(roles.map(JSONValue.string)), "claims": .object(claimValues)]),
+                "action": .string(action!), "data": .object(dataObject),
+            ]
+            if let outcome { object["outcome"] = .string(outcome) }
+            if let target { object["target"] = .string(target) }
+            if let tenant { object["tenant"] = .string(tenant) }
+            if let requestID { object["request_id"] = .string(requestID) }
+            if let hash { object["artifact_hash"] = .string(hash) }
+            if let timestamp { object["timestamp"] = .string(timestamp) }
+            return try AuditEvent(json: .object(object))
+        }
+
+        /// Reads NDJSON and emits it in groups of up to 1000 events (one fsync each). A bad
+        /// line stops the run: the events before it are recorded (and reported), none after.
+        private func emitStandardInput(_ log: AuditLog) throws -> [JournalEntryReceipt] {
+            var receipts: [JournalEntryReceipt] = []
+            var group: [AuditEvent] = []
+            var lineNumber = 0
+            func flush() throws {
+                guard !group.isEmpty else { return }
+                receipts += try log.emit(group)
+                group.removeAll(keepingCapacity: true)
+            }
+            do {
+                try StandardInputLines.forEach { line in
+                    lineNumber += 1
+                    guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) else { return }
+                    let value: JSONValue
+                    do { value = try JSONParser.parse(line) } catch {
+                        throw AuditEventError(field: "", "not valid JSON: \(error)", line: lineNumber)
+                    }
+                    group.append(try AuditEvent(json: value, line: lineNumber))
+                    if group.count >= 1000 { try flush() }
+                }
+                try flush()
+            } catch {
+                if !receipts.isEmpty {
+                    printError("laforge: \(receipts.count) event(s) before line \(lineNumber) were recorded (seq \(receipts.first!.seq)…\(receipts.last!.seq)); nothing after")
+                }
+                throw error
+            }
+            return receipts
+        }
+    }
+
+    struct Deliver: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Deliver what the journal holds to every sink, then exit (or keep following).")
+
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Keep delivering new entries until interrupted.") var follow = false
+        @Option(help: ArgumentHelp("Give up after this many seconds (default: no limit).", valueName: "seconds")) var timeout: Double?
+
+        func run() throws {
+            let log = try openAuditLog(global)
+            defer { try? log.close() }
+            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) }, follow: follow)
+        }
+    }
+
+    struct Tail: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the newest entries.")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(name: .short, help: "How many entries.") var n = 10
+        @Flag(help: "Keep printing new entries.") var follow = false
+        @Flag(help: "Print each entry's canonical JSON.") var json = false
+
+        func run() throws {
+            let reader = try openAuditReader(global)
+            do {
+                var entries = try reader.tail(n)
+                var next = try entries.last.map { $0.seq + 1 } ?? reader.journal.currentSize()
+                while true {
+                    for entry in entries { printEntry(entry, json: json) }
+                    guard follow else { return }
+                    usleep(200_000)
+                    entries = try reader.scan(from: next)
+                    if let last = entries.last { next = last.seq + 1 }
+                }
+            } catch let error as AuditLogError {
+                throw fail(error.description, error.exitCode)
+            } catch {
+                throw fail("cannot read the journal: \(error)", LaForgeExit.runtimeError)
+            }
+        }
+    }
+
+    struct Query: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Find entries by time, actor, tenant and action.")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "RFC 3339 start time (inclusive).") var since: String?
+        @Option(help: "RFC 3339 end time (exclusive).") var until: String?
+        @Option(help: "The acting user.") var actor: String?
+        @Option(help: "The tenant.") var tenant: String?
+        @Option(help: "An action, or a prefix like rbac.*.") var action: String?
+        @Option(help: "At most this many entries.") var limit = 1000
+        @Flag(help: "Print each entry's canonical JSON.") var json = false
+
+        func run() throws {
+            var query = AuditQuery(actor: actor, tenant: tenant, action: action)
+            for (flag, text, set) in [("--since", since, { (t: AuditTimestamp) in query.since = t }), ("--until", until, { query.until = $0 })] {
+                guard let text else { continue }
+                guard let time = AuditTimestamp(rfc3339: text) else { throw ValidationError("\(flag) must be RFC 3339, e.g. 2026-11-27T00:00:00Z") }
+                set(time)
+            }
+            let reader = try openAuditReader(global)
+            do {
+                for entry in try reader.scan(matching: query, limit: limit) { printEntry(entry, json: json) }
+            } catch {
+                throw fail(error.description, error.exitCode)
+            }
+        }
+    }
+
+    struct Prove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an RFC 6962 inclusion proof of an entry against the newest checkpoint (JSON).")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The entry's seq.") var seq: UInt64
+
+        func run() throws {
+            let reader = try openAuditReader(global)
+            do { printJSON(try reader.prove(seq: seq).jsonValue()) } catch {
+                throw fail(error.description, error.exitCode)
+            }
+        }
+    }
+
+    struct HashValue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hash-value",
+            abstract: "Print the keyed HMAC a PII-hashed field holds for a known value, to search for it.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The value (e.g. an e-mail address).") var value: String
+
+        func run() throws {
+            let log = try openAuditLog(global)
+            defer { log.journal.close() }
+            do { print(try log.piiHash(of: value)) } catch { throw fail(error.description, error.exitCode) }
+        }
+    }
+}
+
+/// One line per entry: `seq  timestamp  user  action  target  outcome`, or the canonical JSON.
+func printEntry(_ entry: JournalEntry, json: Bool) {
+    if json {
+        print(String(decoding: entry.payload, as: UTF8.self))
+        return
+    }
+    guard let parsed = try? AuditEntry.parse(entry.payload) else {
+        print("\(entry.seq)\t<unreadable entry>")
+        return
+    }
+    let event = parsed.event
+    let fields = [
+        event["timestamp"]?.stringValue ?? "", event["actor"]?["user"]?.stringValue ?? "",
+        event["action"]?.stringValue ?? "", event["target"]?.stringValue ?? "-", event["outcome"]?.stringValue ?? "",
+    ]
+    print("\(entry.seq)\t" + fields.joined(separator: "\t"))
+}

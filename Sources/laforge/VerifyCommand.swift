@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import LaForgeHost
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Verify the audit trail.", subcommands: [Chain.self])
+
+    struct Chain: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute every hash, link, Merkle root and checkpoint signature of a chain.",
+            discussion: """
+                Verifies the journal (default), a FileSink file set (--file PATH: PATH.1, PATH.2, …, \
+                PATH; a numbered file alone from the checkpoint it starts with), or a sink by name \
+                (--sink). Exit 0 when valid, 1 with the first bad seq and what is wrong.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("A FileSink file (and its rotated siblings).", valueName: "path")) var file: String?
+        @Option(help: ArgumentHelp("A configured sink, read back.", valueName: "name")) var sink: String?
+        @Option(name: .customLong("key"), help: ArgumentHelp("A checkpoint verifier key file (PATH.pub); repeatable.", valueName: "path"))
+        var keyFiles: [String] = []
+        @Flag(help: "Print the report as JSON.") var json = false
+
+        func validate() throws {
+            if file != nil && sink != nil { throw ValidationError("give --file or --sink, not both") }
+        }
+
+        func run() throws {
+            let config = try global.loadConfig()
+            var extraKeys: [Ed25519VerifierKey] = []
+            for path in keyFiles {
+                do { extraKeys.append(try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8))) } catch {
+                    throw fail("\(path): \(error)", LaForgeExit.configError)
+                }
+            }
+            let keys: [Ed25519VerifierKey]
+            do { keys = try AuditReader.verifierKeys(config: config) + extraKeys } catch {
+                throw fail(error.description, error.exitCode)
+            }
+            guard !keys.isEmpty else {
+                throw fail(
+                    "no checkpoint verifier key: pass --key PATH.pub, or set audit.checkpoints.key_file / verifier_keys",
+                    LaForgeExit.configError)
+            }
+            let verifier = ChainVerifier(
+                verifierKeys: keys,
+                origin: config.audit.checkpoints.origin ?? AuditLog.defaultOrigin(chainID: config.audit.chainID),
+                chainID: config.audit.chainID)
+            let progress = ProgressBar(enabled: !json && isatty(2) == 1)
+            let report: VerificationReport
+            var what: String
+            if let path = try filePath(config) {
+                let files = ChainSource.fileSet(for: path)
+                what = files.count == 1 ? path : "\(files.count) files (\(files.first!) … \(path))"
+                guard files.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
+                    throw fail("\(path): no such file", LaForgeExit.runtimeError)
+                }
+                report = ChainSource.verifyFiles(files, verifier: verifier) { progress.update($0, $1, unit: "bytes") }
+            } else {
+                what = "journal in \(config.stateDir)"
+                let reader: AuditReader
+                do { reader = try AuditReader.open(config: config) } catch { throw fail(error.description, error.exitCode) }
+                do {
+                    report = try ChainSource.verifyJournal(reader.journal, verifier: verifier) { progress.update($0, $1, unit: "entries") }
+                } catch {
+                    progress.finish()
+                    throw fail("cannot read the journal: \(error)", LaForgeExit.runtimeError)
+                }
+            }
+            progress.finish()
+            if json {
+                printJSON(report.jsonValue())
+            } else if let failure = report.failure {
+                printError("laforge: verify chain: \(what): FAILED: \(failure)")
+            } else {
+                print(
+                    "\(what): OK — \(report.entries) entries"
+                        + (report.firstSeq.map { " (seq \($0)…\(report.lastSeq!))" } ?? "")
+                        + ", \(report.checkpoints) checkpoints, \(report.signaturesChecked) signatures verified"
+                        + (report.lastCheckpointRoot.map { ", root \($0.hexString)" } ?? ""))
+                for warning in report.warnings { print("warning: \(warning)") }
+            }
+            if !report.isValid { throw LaForgeExit.verificationFailed }
+        }
+
+        /// The file to verify: --file, or the `path` of a FileSink sink named by --sink.
+        private func filePath(_ config: LaForgeConfig) throws(ExitCode) -> String? {
+            if let file { return file }
+            guard let sink else { return nil }
+            guard let instance = config.sinks.first(where: { $0.name == sink }) else {
+                throw fail(
+                    "no sink named \(sink) (configured: \(config.sinks.map(\.name).joined(separator: ", ")))",
+                    LaForgeExit.configError)
+            }
+            guard instance.library.contains("FileSink"), let path = instance.configJSON["path"]?.stringValue else {
+                throw fail(
+                    "sink \(sink) (\(instance.library)) cannot be read back for verification by this version; "
+                        + "verify the journal, or the sink's own storage", LaForgeExit.runtimeError)
+            }
+            return path
+        }
+    }
+}
+
+/// A one-line progress bar on standard error, only on a terminal.
+final class ProgressBar {
+    private let enabled: Bool
+    private var lastDraw: UInt64 = 0
+    private var drawn = false
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ done: UInt64, _ total: UInt64, unit: String) {
+        guard enabled, total > 0 else { return }
+        let now = monotonicNanosecondsNow()
+        guard now - lastDraw > 100_000_000 || done == total else { return }
+        lastDraw = now
+        let fraction = min(1, Double(done) / Double(total))
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(Int(fraction * 100))% \(done)/\(total) \(unit)".utf8))
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
