@@ -59,7 +59,9 @@ public struct AuditTimestamp: Sendable, Equatable, Comparable, CustomStringConve
                 index += 1
             }
             guard digits > 0 else { return nil }
-            for _ in digits..<6 where digits < 6 { micros *= 10 }
+            if digits < 6 {
+                for _ in digits..<6 { micros *= 10 }
+            }
         }
         guard index < bytes.count else { return nil }
         var offsetSeconds = 0

@@ -65,14 +65,18 @@ struct CheckpointLog {
         window.reset()
         let scan = try Self.scan(handle, window: window, from: validLength, to: size, lastSize: last?.size) { _ in }
         if let (offset, defect) = scan.defect {
-            let next = defect.canBeTornWrite ? try Self.nextValidFrame(handle, window: window, after: offset, fileEnd: size) : nil
+            let next =
+                defect.canBeTornWrite
+                ? try Self.nextValidFrame(handle, window: window, after: offset, fileEnd: size) : nil
             guard defect.canBeTornWrite, next == nil else {
                 var message = defect.description
                 if let next { message += "; a valid checkpoint follows at byte \(next), so this is not a torn tail" }
                 throw JournalError(.corrupt, path: path, offset: offset, message)
             }
-            try Journal.check(JournalFileIO.truncate(handle.fd, to: offset), path: path, "cannot truncate a torn checkpoint frame")
-            try Journal.check(JournalFileIO.datasync(handle.fd), path: path, "cannot sync after truncating a torn checkpoint frame")
+            try Journal.check(
+                JournalFileIO.truncate(handle.fd, to: offset), path: path, "cannot truncate a torn checkpoint frame")
+            try Journal.check(
+                JournalFileIO.datasync(handle.fd), path: path, "cannot sync after truncating a torn checkpoint frame")
             recoveries.append(
                 JournalRecovery(file: path, offset: offset, discardedBytes: size - offset, reason: defect.description))
         }
@@ -108,7 +112,8 @@ struct CheckpointLog {
             case .success(let fd): handle = JournalFileHandle(fd: fd, path: path)
             }
             try Journal.check(
-                JournalFileIO.syncDirectory(directory), path: directory, "cannot sync the directory after creating \(path)")
+                JournalFileIO.syncDirectory(directory), path: directory,
+                "cannot sync the directory after creating \(path)")
         }
         guard let handle else { return }
         let frame = CheckpointFrame.encode(size: size, payload: payload)
@@ -160,7 +165,8 @@ struct CheckpointLog {
                 return scan
             }
             let frameCount = CheckpointFrame.frameCount(payloadCount: payloadCount)
-            guard available >= UInt64(frameCount), let frame = try window.bytes(handle, at: offset, count: frameCount) else {
+            guard available >= UInt64(frameCount), let frame = try window.bytes(handle, at: offset, count: frameCount)
+            else {
                 scan.defect = (offset, .shortFrame(available: available))
                 return scan
             }

@@ -48,7 +48,8 @@ public struct CursorStore: Sendable {
         guard count < bytes.count, let cursor = Self.decode(Array(bytes.prefix(count))) else {
             throw JournalError(
                 .corrupt, path: path,
-                "not a valid cursor file (torn or edited); restore it or remove it to re-deliver from seq 0 (sinks are idempotent by seq)")
+                "not a valid cursor file (torn or edited); restore it or remove it to re-deliver from seq 0 (sinks are idempotent by seq)"
+            )
         }
         return cursor
     }
@@ -101,7 +102,8 @@ public struct CursorStore: Sendable {
             guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
             return UInt64(digits)
         }
-        guard let nextSeq = number(lines[1], "next_seq"), let checkpointSize = number(lines[2], "checkpoint_size") else {
+        guard let nextSeq = number(lines[1], "next_seq"), let checkpointSize = number(lines[2], "checkpoint_size")
+        else {
             return nil
         }
         return SinkCursor(nextSeq: nextSeq, checkpointSize: checkpointSize)
@@ -117,7 +119,8 @@ public struct CursorStore: Sendable {
         guard allowed, !sink.isEmpty, !sink.hasPrefix("."), sink.utf8.count <= 200 else {
             throw JournalError(
                 .invalidArgument, path: directory,
-                "sink name \"\(sink)\" cannot name a cursor file (letters, digits, '-', '_', '.'; not starting with '.')")
+                "sink name \"\(sink)\" cannot name a cursor file (letters, digits, '-', '_', '.'; not starting with '.')"
+            )
         }
     }
 }

@@ -83,7 +83,12 @@ extension Journal {
         var chunks: [Chunk]
         var tail: ChainPoint
 
-        func checkpoint() -> (Int, Int, ChainPoint) { (chunks.count, chunks[chunks.count - 1].bytes.count, tail) }
+        /// Bytes in the segment the next frame goes to, counting those already buffered.
+        var activeLength: UInt64 {
+            chunks[chunks.count - 1].offset + UInt64(chunks[chunks.count - 1].bytes.count)
+        }
+
+        func mark() -> (Int, Int, ChainPoint) { (chunks.count, chunks[chunks.count - 1].bytes.count, tail) }
 
         mutating func restore(_ mark: (Int, Int, ChainPoint)) {
             chunks.removeLast(chunks.count - mark.0)
@@ -103,13 +108,14 @@ extension Journal {
                 var write = GroupWrite(
                     chunks: [
                         GroupWrite.Chunk(
-                            firstSeq: writer.active?.firstSeq ?? 0, offset: writer.tail.offset, creates: writer.active == nil)
+                            firstSeq: writer.active?.firstSeq ?? 0, offset: writer.tail.offset,
+                            creates: writer.active == nil)
                     ],
                     tail: writer.tail)
                 let estimate = group.reduce(0) { $0 + $1.byteCount + $1.bodies.count * (EntryFrame.headerSize + 256) }
                 write.chunks[0].bytes.reserveCapacity(estimate)
                 for (index, request) in group.enumerated() {
-                    let mark = write.checkpoint()
+                    let mark = write.mark()
                     var receipts: [JournalEntryReceipt] = []
                     receipts.reserveCapacity(request.bodies.count)
                     for body in request.bodies {
@@ -120,13 +126,15 @@ extension Journal {
                             results[index] = .failure(
                                 JournalError(
                                     .invalidArgument, path: options.directory,
-                                    "entry seq \(seq) is \(payload.count) bytes; the journal stores at most \(EntryFrame.maxPayload)"))
+                                    "entry seq \(seq) is \(payload.count) bytes; the journal stores at most \(EntryFrame.maxPayload)"
+                                ))
                             break
                         }
                         let hash = payload.withUnsafeBytes { ChainHash.leafHash(of: $0) }
                         let frameCount = UInt64(EntryFrame.headerSize + payload.count)
-                        let current = write.chunks[write.chunks.count - 1]
-                        let length = current.offset + UInt64(current.bytes.count)
+                        // Read through the array, not a copy of the chunk: a copy would share
+                        // the buffer and make the append below copy all of it.
+                        let length = write.activeLength
                         if length > 0, length + frameCount > UInt64(options.segmentBytes) {
                             write.chunks.append(GroupWrite.Chunk(firstSeq: seq, offset: 0, creates: true))
                             write.chunks[write.chunks.count - 1].bytes.reserveCapacity(estimate)
@@ -143,8 +151,7 @@ extension Journal {
                         write.restore(mark)
                     }
                 }
-                let last = write.chunks[write.chunks.count - 1]
-                write.tail.offset = last.offset + UInt64(last.bytes.count)
+                write.tail.offset = write.activeLength
                 try perform(write)
             }
         } catch {

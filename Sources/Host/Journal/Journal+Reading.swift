@@ -19,18 +19,24 @@ extension Journal {
     /// boundaries too; `verifyingHashes` also recomputes each leaf hash (slower: SHA-256 runs at
     /// a fraction of the read speed; the verifier does it anyway). A bad frame is a `.corrupt`
     /// error naming the segment and offset, never skipped.
-    public func entries(from seq: UInt64, maxCount: Int, maxBytes: Int, verifyingHashes: Bool = false) throws(JournalError) -> [JournalEntry] {
+    public func entries(from seq: UInt64, maxCount: Int, maxBytes: Int, verifyingHashes: Bool = false)
+        throws(JournalError) -> [JournalEntry]
+    {
         guard maxCount > 0 else { return [] }
         var entries: [JournalEntry] = []
         var bytes = 0
         let (end, overflow) = seq.addingReportingOverflow(UInt64(maxCount))
         try walk(
-            from: seq, to: overflow ? .max : end, required: seq == .max ? .max : seq + 1, readingPayloads: true, verifyingHashes: verifyingHashes, mayRefresh: true) {
+            from: seq, to: overflow ? .max : end, required: seq == .max ? .max : seq + 1, readingPayloads: true,
+            verifyingHashes: verifyingHashes, mayRefresh: true
+        ) {
             header, payload in
             if !entries.isEmpty, bytes + header.payloadCount > maxBytes { return false }
             bytes += header.payloadCount
             entries.append(
-                JournalEntry(seq: header.seq, hash: header.hash.bytes, prevHash: header.prevHash.bytes, payload: [UInt8](payload!)))
+                JournalEntry(
+                    seq: header.seq, hash: header.hash.bytes, prevHash: header.prevHash.bytes,
+                    payload: [UInt8](payload!)))
             return true
         }
         return entries
@@ -46,7 +52,9 @@ extension Journal {
         guard from < to else { return [] }
         var hashes: [[UInt8]] = []
         hashes.reserveCapacity(Int(min(to - from, 1 << 20)))
-        try walk(from: from, to: to, required: to, readingPayloads: false, verifyingHashes: false, mayRefresh: mayRefresh) { header, _ in
+        try walk(
+            from: from, to: to, required: to, readingPayloads: false, verifyingHashes: false, mayRefresh: mayRefresh
+        ) { header, _ in
             hashes.append(header.hash.bytes)
             return true
         }
@@ -76,7 +84,8 @@ extension Journal {
         guard from <= state.count else {
             throw JournalError(
                 .invalidArgument, path: options.directory,
-                "seq \(from) is beyond the end of the journal (\(state.count) entries): a cursor or checkpoint ahead of the journal means entries were lost")
+                "seq \(from) is beyond the end of the journal (\(state.count) entries): a cursor or checkpoint ahead of the journal means entries were lost"
+            )
         }
         let end = min(to, state.count)
         guard from < end else { return }
@@ -90,7 +99,9 @@ extension Journal {
         var segment = state.segments[segmentIndex]
         var point = ChainPoint(nextSeq: segment, prevHash: segment == 0 ? .zero : nil, offset: 0)
         if let hint = readHints.withLock({ hints in
-            hints.filter { $0.segment == segment && $0.point.nextSeq <= from }.max { $0.point.nextSeq < $1.point.nextSeq }
+            hints.filter { $0.segment == segment && $0.point.nextSeq <= from }.max {
+                $0.point.nextSeq < $1.point.nextSeq
+            }
         }) {
             point = hint.point
         }
@@ -113,13 +124,16 @@ extension Journal {
                     throw JournalError(
                         .corrupt, path: handle.path, offset: point.offset,
                         "entry seq \(point.nextSeq) is missing: "
-                            + (size == point.offset ? "the last segment ends here" : FrameDefect.shortHeader(available: size - point.offset).description))
+                            + (size == point.offset
+                                ? "the last segment ends here"
+                                : FrameDefect.shortHeader(available: size - point.offset).description))
                 }
                 let next = state.segments[segmentIndex + 1]
                 guard next == point.nextSeq else {
                     throw JournalError(
                         .corrupt, path: segmentPath(next),
-                        "segment starts at seq \(next) but the previous segment (\(handle.path)) ends at seq \(Int64(point.nextSeq) - 1)")
+                        "segment starts at seq \(next) but the previous segment (\(handle.path)) ends at seq \(Int64(point.nextSeq) - 1)"
+                    )
                 }
                 segmentIndex += 1
                 segment = next
@@ -137,12 +151,14 @@ extension Journal {
             }
             if let expected = point.prevHash, expected != header.prevHash {
                 throw JournalError(
-                    .corrupt, path: handle.path, offset: point.offset, FrameDefect.prevHashMismatch(seq: header.seq).description)
+                    .corrupt, path: handle.path, offset: point.offset,
+                    FrameDefect.prevHashMismatch(seq: header.seq).description)
             }
             let visiting = header.seq >= from
             var payload: UnsafeRawBufferPointer?
             if visiting, readingPayloads || verifyingHashes {
-                payload = try window.bytes(handle, at: point.offset + UInt64(EntryFrame.headerSize), count: header.payloadCount)
+                payload = try window.bytes(
+                    handle, at: point.offset + UInt64(EntryFrame.headerSize), count: header.payloadCount)
                 guard let payload else {
                     let available = try Self.fileSize(handle) - point.offset - UInt64(EntryFrame.headerSize)
                     throw JournalError(
@@ -151,11 +167,13 @@ extension Journal {
                 }
                 if verifyingHashes, ChainHash.leafHash(of: payload) != header.hash {
                     throw JournalError(
-                        .corrupt, path: handle.path, offset: point.offset, FrameDefect.hashMismatch(seq: header.seq).description)
+                        .corrupt, path: handle.path, offset: point.offset,
+                        FrameDefect.hashMismatch(seq: header.seq).description)
                 }
             }
             if visiting, !visit(header, payload) { break }
-            point = ChainPoint(nextSeq: header.seq + 1, prevHash: header.hash, offset: point.offset + UInt64(header.frameCount))
+            point = ChainPoint(
+                nextSeq: header.seq + 1, prevHash: header.hash, offset: point.offset + UInt64(header.frameCount))
         }
     }
 

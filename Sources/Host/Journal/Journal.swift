@@ -92,7 +92,8 @@ public final class Journal: @unchecked Sendable {
     public static func open(_ options: JournalOptions, linker: @escaping Linker) throws(JournalError) -> Journal {
         guard options.segmentBytes > 0, options.maxGroupEntries > 0, options.maxGroupBytes > 0 else {
             throw JournalError(
-                .invalidArgument, path: options.directory, "segmentBytes, maxGroupEntries and maxGroupBytes must be positive")
+                .invalidArgument, path: options.directory,
+                "segmentBytes, maxGroupEntries and maxGroupBytes must be positive")
         }
         let directory = options.directory
         if let (error, path) = JournalFileIO.createDirectories(directory) {
@@ -116,7 +117,8 @@ public final class Journal: @unchecked Sendable {
         if let last = writer.checkpoints.last, last.size > writer.tail.nextSeq {
             throw JournalError(
                 .corrupt, path: writer.checkpoints.path,
-                "the last checkpoint covers \(last.size) entries but the journal holds \(writer.tail.nextSeq): entries were lost")
+                "the last checkpoint covers \(last.size) entries but the journal holds \(writer.tail.nextSeq): entries were lost"
+            )
         }
         return Journal(options: options, linker: linker, writer: writer, recoveries: recoveries)
     }
@@ -193,7 +195,8 @@ public final class Journal: @unchecked Sendable {
                 writerWindow.reset()
                 let scan = try SegmentScan.run(
                     active.handle, window: writerWindow, from: writer.tail, fileEnd: size, verification: .lastHash)
-                try Self.resolve(scan, active.handle, window: writerWindow, fileEnd: size, repair: true, recoveries: &recoveries)
+                try Self.resolve(
+                    scan, active.handle, window: writerWindow, fileEnd: size, repair: true, recoveries: &recoveries)
                 writer.tail = scan.end
             }
         }
@@ -211,7 +214,8 @@ public final class Journal: @unchecked Sendable {
             let size = try Self.fileSize(handle)
             writerWindow.reset()
             let start = ChainPoint(nextSeq: writer.tail.nextSeq, prevHash: writer.lastHash, offset: 0)
-            let scan = try SegmentScan.run(handle, window: writerWindow, from: start, fileEnd: size, verification: .lastHash)
+            let scan = try SegmentScan.run(
+                handle, window: writerWindow, from: start, fileEnd: size, verification: .lastHash)
             try Self.resolve(scan, handle, window: writerWindow, fileEnd: size, repair: true, recoveries: &recoveries)
             writer.active = ActiveSegment(firstSeq: writer.tail.nextSeq, handle: handle)
             writer.segments.append(writer.tail.nextSeq)
@@ -250,7 +254,8 @@ public final class Journal: @unchecked Sendable {
         let last = try openSegment(lastPath)
         let lastSize = try fileSize(last)
         let start = ChainPoint(nextSeq: lastSeq, prevHash: lastSeq == 0 ? .zero : nil, offset: 0)
-        let lastScan = try SegmentScan.run(last, window: window, from: start, fileEnd: lastSize, verification: .everyHash)
+        let lastScan = try SegmentScan.run(
+            last, window: window, from: start, fileEnd: lastSize, verification: .everyHash)
         try resolve(lastScan, last, window: window, fileEnd: lastSize, repair: true, recoveries: &recoveries)
         state.tail = lastScan.end
         state.active = ActiveSegment(firstSeq: lastSeq, handle: last)
@@ -272,13 +277,18 @@ public final class Journal: @unchecked Sendable {
                 guard lastScan.frames == 0 else {
                     throw JournalError(
                         .corrupt, path: lastPath,
-                        "segment starts at seq \(lastSeq) but the previous segment ends at seq \(Int64(previousScan.end.nextSeq) - 1): entries missing")
+                        "segment starts at seq \(lastSeq) but the previous segment ends at seq \(Int64(previousScan.end.nextSeq) - 1): entries missing"
+                    )
                 }
                 // An empty segment named after entries a torn tail took away: nothing refers to it.
-                if unlink(lastPath) != 0 { throw JournalError.io(errno, path: lastPath, "cannot remove an empty segment") }
+                if unlink(lastPath) != 0 {
+                    throw JournalError.io(errno, path: lastPath, "cannot remove an empty segment")
+                }
                 try check(JournalFileIO.syncDirectory(directory), path: directory, "cannot sync the journal directory")
                 recoveries.append(
-                    JournalRecovery(file: lastPath, offset: 0, discardedBytes: 0, reason: "removed an empty segment past the torn tail"))
+                    JournalRecovery(
+                        file: lastPath, offset: 0, discardedBytes: 0,
+                        reason: "removed an empty segment past the torn tail"))
                 segments.removeLast()
                 state.active = ActiveSegment(firstSeq: previousSeq, handle: previous)
                 state.tail = previousScan.end
@@ -286,9 +296,12 @@ public final class Journal: @unchecked Sendable {
                 state.tail = ChainPoint(nextSeq: lastSeq, prevHash: previousScan.end.prevHash, offset: 0)
             } else {
                 window.reset()
-                let first = try window.bytes(last, at: 0, count: EntryFrame.headerSize).flatMap { EntryFrame.header(at: $0.baseAddress!) }
+                let first = try window.bytes(last, at: 0, count: EntryFrame.headerSize).flatMap {
+                    EntryFrame.header(at: $0.baseAddress!)
+                }
                 if first?.prevHash != previousScan.end.prevHash {
-                    throw JournalError(.corrupt, path: lastPath, offset: 0, FrameDefect.prevHashMismatch(seq: lastSeq).description)
+                    throw JournalError(
+                        .corrupt, path: lastPath, offset: 0, FrameDefect.prevHashMismatch(seq: lastSeq).description)
                 }
             }
         }
@@ -336,10 +349,13 @@ public final class Journal: @unchecked Sendable {
             if let next = try SegmentScan.nextValidFrame(handle, window: window, after: offset, fileEnd: fileEnd) {
                 message += "; a valid frame follows at byte \(next), so this is not a torn tail"
             } else if repair {
-                try check(JournalFileIO.truncate(handle.fd, to: offset), path: handle.path, "cannot truncate a torn tail")
-                try check(JournalFileIO.datasync(handle.fd), path: handle.path, "cannot sync after truncating a torn tail")
+                try check(
+                    JournalFileIO.truncate(handle.fd, to: offset), path: handle.path, "cannot truncate a torn tail")
+                try check(
+                    JournalFileIO.datasync(handle.fd), path: handle.path, "cannot sync after truncating a torn tail")
                 recoveries.append(
-                    JournalRecovery(file: handle.path, offset: offset, discardedBytes: fileEnd - offset, reason: message))
+                    JournalRecovery(
+                        file: handle.path, offset: offset, discardedBytes: fileEnd - offset, reason: message))
                 return
             } else {
                 message += " (in a segment that is not the last one)"

@@ -40,7 +40,9 @@ enum JournalFileIO {
 
     /// Reads up to `buffer.count` bytes at `offset`; fewer only at end of file. Returns the count
     /// or the errno.
-    static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) -> Result<Int, Failure> {
+    static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) -> Result<
+        Int, Failure
+    > {
         var done = 0
         while done < buffer.count {
             let n = Glibc.pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))

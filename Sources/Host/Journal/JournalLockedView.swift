@@ -70,7 +70,8 @@ extension Journal {
         }
         guard size <= writer.tail.nextSeq else {
             throw JournalError(
-                .invalidArgument, path: path, "a checkpoint for size \(size) is beyond the journal's \(writer.tail.nextSeq) entries")
+                .invalidArgument, path: path,
+                "a checkpoint for size \(size) is beyond the journal's \(writer.tail.nextSeq) entries")
         }
         if let last = writer.checkpoints.last, size < last.size {
             throw JournalError(

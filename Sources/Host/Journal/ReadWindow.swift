@@ -31,7 +31,9 @@ final class ReadWindow {
 
     /// `count` bytes of `handle` at `offset`, valid until the next call; nil when the file ends
     /// first.
-    func bytes(_ handle: JournalFileHandle, at offset: UInt64, count wanted: Int) throws(JournalError) -> UnsafeRawBufferPointer? {
+    func bytes(_ handle: JournalFileHandle, at offset: UInt64, count wanted: Int) throws(JournalError)
+        -> UnsafeRawBufferPointer?
+    {
         if file === handle, offset >= fileStart, offset + UInt64(wanted) <= fileStart + UInt64(count) {
             return UnsafeRawBufferPointer(start: storage + Int(offset - fileStart), count: wanted)
         }
@@ -43,7 +45,9 @@ final class ReadWindow {
         file = handle
         fileStart = offset
         count = 0
-        switch JournalFileIO.pread(handle.fd, into: UnsafeMutableRawBufferPointer(start: storage, count: capacity), at: offset) {
+        switch JournalFileIO.pread(
+            handle.fd, into: UnsafeMutableRawBufferPointer(start: storage, count: capacity), at: offset)
+        {
         case .failure(let error):
             file = nil
             throw JournalError.io(error.code, path: handle.path, offset: offset, "cannot read")

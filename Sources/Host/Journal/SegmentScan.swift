@@ -102,7 +102,8 @@ struct SegmentScan {
             }
             previous = scan.end
             lastFrame = (offset, header)
-            scan.end = ChainPoint(nextSeq: header.seq + 1, prevHash: header.hash, offset: offset + UInt64(header.frameCount))
+            scan.end = ChainPoint(
+                nextSeq: header.seq + 1, prevHash: header.hash, offset: offset + UInt64(header.frameCount))
             scan.frames += 1
         }
         if verification == .lastHash, let lastFrame, let previous,

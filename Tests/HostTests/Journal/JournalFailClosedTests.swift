@@ -14,6 +14,7 @@ import Testing
     /// limit above anything they write.
     @Test func writeFailureRollsBackAndReportsTheError() throws {
         let directory = makeJournalDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let journal = try openJournal(directory, fsync: .always)
         _ = try journal.append([[UInt8](repeating: 0x61, count: 15 << 20), body("small")])
         let segment = directory + "/" + SegmentName.fileName(firstSeq: 0)

@@ -33,7 +33,10 @@ import Testing
         #expect(extractBody(entries[9].payload) == body("new 9"))
     }
 
-    @Test(arguments: [[UInt8](repeating: 0, count: 3), Array("LFJ1".utf8) + [UInt8](repeating: 0xFF, count: 200), Array("garbage after the last frame".utf8)])
+    @Test(arguments: [
+        [UInt8](repeating: 0, count: 3), Array("LFJ1".utf8) + [UInt8](repeating: 0xFF, count: 200),
+        Array("garbage after the last frame".utf8),
+    ])
     func garbageAfterTheLastFrameIsTruncated(garbage: [UInt8]) throws {
         let (directory, segment) = try makeJournal(count: 5)
         let size = try fileSize(segment)
@@ -119,7 +122,8 @@ import Testing
         _ = try journal.append([body("one"), body("two")])
         // Another process crashed mid-write: half a frame after the tail, lock released.
         let segment = directory + "/" + SegmentName.fileName(firstSeq: 0)
-        try appendToFile(segment, Array("LFJ1".utf8) + [40, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 7, count: 30))
+        try appendToFile(
+            segment, Array("LFJ1".utf8) + [40, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0] + [UInt8](repeating: 7, count: 30))
         let receipts = try journal.append([body("three")])
         #expect(receipts[0].seq == 2)
         #expect(journal.recoveries.count == 1)
@@ -131,7 +135,9 @@ import Testing
         var journal = try openJournal(directory)
         _ = try journal.append([body("a"), body("b")])
         for size in [1, 2, 2] as [UInt64] {
-            try journal.withExclusiveLock { view in try view.appendCheckpoint(size: size, payload: body("checkpoint \(size)")) }
+            try journal.withExclusiveLock { view in
+                try view.appendCheckpoint(size: size, payload: body("checkpoint \(size)"))
+            }
         }
         journal.close()
         let path = directory + "/" + CheckpointLog.fileName

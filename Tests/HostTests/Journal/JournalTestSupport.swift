@@ -28,7 +28,9 @@ func body(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// Reads the whole journal, recomputing every hash, and checks seq and prev_hash links.
 @discardableResult
-func expectValidChain(_ journal: Journal, count: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws -> [JournalEntry] {
+func expectValidChain(_ journal: Journal, count: UInt64, sourceLocation: SourceLocation = #_sourceLocation) throws
+    -> [JournalEntry]
+{
     var all: [JournalEntry] = []
     var next: UInt64 = 0
     while true {
@@ -43,7 +45,9 @@ func expectValidChain(_ journal: Journal, count: UInt64, sourceLocation: SourceL
         #expect(entry.seq == UInt64(index), sourceLocation: sourceLocation)
         #expect(entry.prevHash == previous, sourceLocation: sourceLocation)
         #expect(entry.hash == SHA256.leafHash(entry.payload), sourceLocation: sourceLocation)
-        #expect(entry.payload == testLinker(extractBody(entry.payload), entry.seq, entry.prevHash), sourceLocation: sourceLocation)
+        #expect(
+            entry.payload == testLinker(extractBody(entry.payload), entry.seq, entry.prevHash),
+            sourceLocation: sourceLocation)
         previous = entry.hash
     }
     return all
@@ -92,7 +96,9 @@ func frameOffsets(_ path: String) throws -> [UInt64] {
     var offset = 0
     while offset + 80 <= data.count {
         offsets.append(UInt64(offset))
-        let length = Int(data[offset + 4]) | Int(data[offset + 5]) << 8 | Int(data[offset + 6]) << 16 | Int(data[offset + 7]) << 24
+        let length =
+            Int(data[offset + 4]) | Int(data[offset + 5]) << 8 | Int(data[offset + 6]) << 16 | Int(data[offset + 7])
+            << 24
         offset += 80 + length
     }
     return offsets

@@ -183,7 +183,9 @@ import Testing
             _ = expectJournalError(.invalidArgument) { try view.appendCheckpoint(size: 2, payload: []) }
             try view.appendCheckpoint(size: 4, payload: body("note 4"))
         }
-        let expected = [StoredCheckpoint(size: 3, payload: body("note 3")), StoredCheckpoint(size: 4, payload: body("note 4"))]
+        let expected = [
+            StoredCheckpoint(size: 3, payload: body("note 3")), StoredCheckpoint(size: 4, payload: body("note 4")),
+        ]
         #expect(try journal.checkpoints() == expected)
         #expect(try other.checkpoints() == expected)
         journal.close()
@@ -195,7 +197,9 @@ import Testing
 @Suite struct JournalThroughputTests {
     /// Not a benchmark gate: prints what this machine does, for docs/PERFORMANCE.md.
     @Test func appendAndReadThroughput() throws {
-        let journal = try openJournal(makeJournalDirectory(), segmentBytes: 8 << 20)
+        let directory = makeJournalDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try openJournal(directory, segmentBytes: 8 << 20)
         let bodies = (0..<1000).map { index in [UInt8](repeating: UInt8(0x61 + index % 26), count: 600) }
         let groups = 40
         let start = DispatchTime.now().uptimeNanoseconds
