@@ -196,7 +196,8 @@ typedef struct laforge_host_api {
  * ------------------------------------------------------------------------------------------- */
 
 typedef enum laforge_record_kind {
-    /* A chained audit entry: `data` is its RFC 8785 canonical JSON, `hash` its leaf hash. */
+    /* A chained audit entry: `data` is its RFC 8785 canonical JSON, an object whose top-level
+     * "seq" equals the record's seq (docs/AUDIT.md shows the format); `hash` its leaf hash. */
     LAFORGE_RECORD_ENTRY = 1,
     /* A signed checkpoint (C2SP tlog-checkpoint note) covering entries [0, seq): `data` is the
      * note text; `hash` the Merkle root. Store it so the sink can be verified on its own. */
