@@ -74,8 +74,8 @@ struct ProcessRun {
         process.arguments = arguments
         let outputPath = NSTemporaryDirectory() + "/laforge-bench-out-\(getpid())-\(UUID().uuidString)"
         let errorPath = outputPath + ".err"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         defer {
             try? FileManager.default.removeItem(atPath: outputPath)
             try? FileManager.default.removeItem(atPath: errorPath)
@@ -128,7 +128,7 @@ enum BenchEvents {
     static func write(count: Int, to path: String, entryBytes: Int = 600) -> Int {
         let base = entrySize(line(0, padding: 0), seq: UInt64(count / 2))
         let padding = max(0, entryBytes - base)
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let file = FileHandle(forWritingAtPath: path) else { fail("cannot write \(path)") }
         defer { try? file.close() }
         var chunk = ""

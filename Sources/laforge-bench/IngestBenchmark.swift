@@ -6,12 +6,14 @@ import Foundation
 ///   peer — `bench/peer-syslog-ng.sh … fsync`: syslog-ng, TCP on loopback → file with fsync;
 ///   ours — `laforge audit emit --stdin` into the journal (group commit) and on to a FileSink
 ///          file (fsync per batch), end to end until the process exits; and split into
-///          recording alone (`--flush-timeout 0`) and a separate `laforge audit deliver`.
+///          recording alone (`--flush-timeout 0`) and a separate `laforge audit deliver`;
+///          medians of `--rounds` runs, raw measured before and after them.
 /// Goals: recording ≥ 70 % of raw syncN:1000; end to end ≥ 2× the peer.
 struct IngestBenchmark {
     var events = 200_000
     var rawSeconds = 5
     var peerSeconds = 10
+    var rounds = 3
 
     init(arguments: [String]) {
         var index = 0
@@ -21,6 +23,7 @@ struct IngestBenchmark {
             case "--events": events = value ?? events
             case "--raw-seconds": rawSeconds = value ?? rawSeconds
             case "--peer-seconds": peerSeconds = value ?? peerSeconds
+            case "--rounds": rounds = max(1, value ?? rounds)
             default: fail("unknown option \(arguments[index])")
             }
             index += 2
@@ -60,36 +63,50 @@ struct IngestBenchmark {
         guard let peer = number(after: "lines_per_s=", in: peerLine) else { fail("cannot read the peer's output: \(peerRun.standardOutput)") }
         print("\npeer (bench/peer-syslog-ng.sh, \(peerSeconds) s of loggen, 1 connection, fsync):\n  \(peerLine)")
 
-        // ours, end to end: emit records and then delivers everything before exiting.
+        // ours, `rounds` times on fresh state directories; medians (the machine is noisy).
+        var endToEndSeconds: [Double] = [], recordSeconds: [Double] = [], deliverSeconds: [Double] = []
+        var endToEndDelivered = 0, splitDelivered = 0, deliveredDuringRecord = 0
         let sinkAudit = "  sinks:\n    - name: file\n      library: libFileSink.so\n      config: { path: \(workspace.path("STATE/audit.ndjson")) }"
-        let endToEndConfig = workspace.writeConfig(
-            "end-to-end.yaml", stateName: "end-to-end", audit: sinkAudit.replacingOccurrences(of: "STATE", with: "end-to-end"))
-        let endToEnd = ProcessRun.run(
-            workspace.laforge, ["audit", "emit", "--stdin", "--config", endToEndConfig, "--flush-timeout", "3600"], input: eventsPath
-        ).checked("laforge audit emit --stdin")
-        let endToEndDelivered = fileSinkEntryCount(workspace.path("end-to-end/audit.ndjson"))
+        print("\nours, \(events) events per run:")
+        for round in 1...rounds {
+            // End to end: emit records, then delivers everything before it exits.
+            let endToEndState = "end-to-end-\(round)"
+            let endToEndConfig = workspace.writeConfig(
+                endToEndState + ".yaml", stateName: endToEndState, audit: sinkAudit.replacingOccurrences(of: "STATE", with: endToEndState))
+            let endToEnd = ProcessRun.run(
+                workspace.laforge, ["audit", "emit", "--stdin", "--config", endToEndConfig, "--flush-timeout", "3600"], input: eventsPath
+            ).checked("laforge audit emit --stdin")
+            endToEndSeconds.append(endToEnd.seconds)
+            endToEndDelivered = fileSinkEntryCount(workspace.path(endToEndState + "/audit.ndjson"))
+            try? FileManager.default.removeItem(atPath: workspace.path(endToEndState))
 
-        // ours, split: recording alone, then delivery alone, on a fresh state directory.
-        let splitConfig = workspace.writeConfig(
-            "split.yaml", stateName: "split", audit: sinkAudit.replacingOccurrences(of: "STATE", with: "split"))
-        let record = ProcessRun.run(
-            workspace.laforge, ["audit", "emit", "--stdin", "--config", splitConfig, "--flush-timeout", "0"], input: eventsPath
-        ).checked("laforge audit emit --stdin --flush-timeout 0")
-        let deliveredDuringRecord = fileSinkEntryCount(workspace.path("split/audit.ndjson"))
-        let deliver = ProcessRun.run(workspace.laforge, ["audit", "deliver", "--config", splitConfig]).checked("laforge audit deliver")
-        let splitDelivered = fileSinkEntryCount(workspace.path("split/audit.ndjson"))
+            // Split: recording alone, then delivery alone.
+            let splitState = "split-\(round)"
+            let splitConfig = workspace.writeConfig(
+                splitState + ".yaml", stateName: splitState, audit: sinkAudit.replacingOccurrences(of: "STATE", with: splitState))
+            let record = ProcessRun.run(
+                workspace.laforge, ["audit", "emit", "--stdin", "--config", splitConfig, "--flush-timeout", "0"], input: eventsPath
+            ).checked("laforge audit emit --stdin --flush-timeout 0")
+            recordSeconds.append(record.seconds)
+            deliveredDuringRecord = fileSinkEntryCount(workspace.path(splitState + "/audit.ndjson"))
+            let deliver = ProcessRun.run(workspace.laforge, ["audit", "deliver", "--config", splitConfig]).checked("laforge audit deliver")
+            deliverSeconds.append(deliver.seconds)
+            splitDelivered = fileSinkEntryCount(workspace.path(splitState + "/audit.ndjson"))
+            try? FileManager.default.removeItem(atPath: workspace.path(splitState))
+            print("  ours, round \(round): end to end \(format(endToEnd.seconds, 2)) s, recording \(format(record.seconds, 2)) s, delivery \(format(deliver.seconds, 2)) s")
+        }
 
         print("\nraw again after ours:")
         let rawAfter = raw("syncN:1000")
 
-        let endToEndRate = Double(events) / endToEnd.seconds
-        let recordRate = Double(events) / record.seconds
-        let deliverRate = Double(events - deliveredDuringRecord) / deliver.seconds
+        let endToEndRate = Double(events) / median(endToEndSeconds)
+        let recordRate = Double(events) / median(recordSeconds)
+        let deliverRate = Double(events - deliveredDuringRecord) / median(deliverSeconds)
         let rawMean = (rawBefore + rawAfter) / 2
-        print("\nours (laforge audit emit --stdin, journal fsync group → FileSink fsync batch):")
-        print("  end to end (emit → journal → FileSink, until exit)  \(format(endToEnd.seconds, 2)) s  \(format(endToEndRate, 0)) events/s  (\(endToEndDelivered)/\(events) in the file)")
-        print("  recording only (emit --flush-timeout 0)            \(format(record.seconds, 2)) s  \(format(recordRate, 0)) events/s")
-        print("  delivery only (audit deliver)                      \(format(deliver.seconds, 2)) s  \(format(deliverRate, 0)) events/s  (\(splitDelivered)/\(events) in the file; \(deliveredDuringRecord) delivered by emit)")
+        print("\nours (laforge audit emit --stdin, journal fsync group → FileSink fsync batch), median of \(rounds) rounds:")
+        print("  end to end (emit → journal → FileSink, until exit)  \(format(median(endToEndSeconds), 2)) s  \(format(endToEndRate, 0)) events/s  (\(endToEndDelivered)/\(events) in the file)")
+        print("  recording only (emit --flush-timeout 0)            \(format(median(recordSeconds), 2)) s  \(format(recordRate, 0)) events/s")
+        print("  delivery only (audit deliver)                      \(format(median(deliverSeconds), 2)) s  \(format(deliverRate, 0)) events/s  (\(splitDelivered)/\(events) in the file; \(deliveredDuringRecord) delivered by emit)")
         print("\nratios (raw syncN:1000 = mean of before/after: \(format(rawMean, 0)) events/s):")
         print("  recording / raw syncN:1000     \(percent(recordRate / rawMean))  (goal ≥ 70 %: \(recordRate / rawMean >= 0.7 ? "met" : "NOT met"))")
         print("  recording / raw batchw:1000    \(percent(recordRate / rawOneWrite))")

@@ -33,7 +33,7 @@ extension AuditLogError {
         switch kind {
         case .invalidEvent: return LaForgeExit.invalidInput
         case .configuration: return LaForgeExit.configError
-        case .notDurable, .storage: return LaForgeExit.runtimeError
+        case .notDurable, .storage, .corrupt: return LaForgeExit.runtimeError
         }
     }
 }

@@ -49,7 +49,7 @@ struct VerifyCommand: ParsableCommand {
                 chainID: config.audit.chainID)
             let progress = ProgressBar(enabled: !json && isatty(2) == 1)
             let report: VerificationReport
-            var what: String
+            let what: String
             if let path = try filePath(config) {
                 let files = ChainSource.fileSet(for: path)
                 what = files.count == 1 ? path : "\(files.count) files (\(files.first!) … \(path))"
@@ -60,7 +60,12 @@ struct VerifyCommand: ParsableCommand {
             } else {
                 what = "journal in \(config.stateDir)"
                 let reader: AuditReader
-                do { reader = try AuditReader.open(config: config) } catch { throw fail(error.description, error.exitCode) }
+                do { reader = try AuditReader.open(config: config) } catch {
+                    // The journal's own frame checks found tampering: a verification result.
+                    guard error.kind == .corrupt else { throw fail(error.description, error.exitCode) }
+                    printReport(.unreadableJournal(error.message, location: "journal in \(config.stateDir)"), what: what)
+                    throw LaForgeExit.verificationFailed
+                }
                 do {
                     report = try ChainSource.verifyJournal(reader.journal, verifier: verifier) { progress.update($0, $1, unit: "entries") }
                 } catch {
@@ -69,6 +74,11 @@ struct VerifyCommand: ParsableCommand {
                 }
             }
             progress.finish()
+            printReport(report, what: what)
+            if !report.isValid { throw LaForgeExit.verificationFailed }
+        }
+
+        private func printReport(_ report: VerificationReport, what: String) {
             if json {
                 printJSON(report.jsonValue())
             } else if let failure = report.failure {
@@ -81,7 +91,6 @@ struct VerifyCommand: ParsableCommand {
                         + (report.lastCheckpointRoot.map { ", root \($0.hexString)" } ?? ""))
                 for warning in report.warnings { print("warning: \(warning)") }
             }
-            if !report.isValid { throw LaForgeExit.verificationFailed }
         }
 
         /// The file to verify: --file, or the `path` of a FileSink sink named by --sink.

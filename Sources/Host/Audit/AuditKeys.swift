@@ -36,8 +36,19 @@ struct AuditKeys {
         do {
             try createPrivateDirectory(for: keyPath)
             let key = try Ed25519SigningKey.generate(name: origin)
-            try KeyFileWriter.write(key, to: keyPath)
+            let temporary = Self.temporaryPath(for: keyPath)
+            try KeyFileWriter.write(key, to: temporary)
+            defer { unlink(temporary + ".pub") }
+            guard try Self.publish(temporary, as: keyPath) else {
+                // Another process generated it first (concurrent first emits): use theirs.
+                do { return (try Ed25519SigningKey(contentsOfFile: keyPath), nil) } catch {
+                    throw AuditLogError(.configuration, "checkpoint signing key \(keyPath): \(error.message)")
+                }
+            }
+            if rename(temporary + ".pub", keyPath + ".pub") != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             return (key, "generated a checkpoint signing key at \(keyPath) (development mode); verifier key: \(keyPath).pub")
+        } catch let error as AuditLogError {
+            throw error
         } catch let error as KeyFormatError {
             throw AuditLogError(.configuration, "cannot create the checkpoint signing key: \(error.message)")
         } catch {
@@ -77,16 +88,45 @@ struct AuditKeys {
         defer { sodium_memzero(&bytes, 32) }
         do {
             try createPrivateDirectory(for: keyPath)
-            let fd = open(keyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            let temporary = Self.temporaryPath(for: keyPath)
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-            defer { close(fd) }
             var text = Array((bytes.hexString + "\n").utf8)
             defer { sodium_memzero(&text, text.count) }
-            guard write(fd, text, text.count) == text.count, fsync(fd) == 0 else { throw POSIXError(.EIO) }
+            let complete = write(fd, text, text.count) == text.count && fsync(fd) == 0
+            close(fd)
+            guard complete else {
+                unlink(temporary)
+                throw POSIXError(.EIO)
+            }
+            guard try Self.publish(temporary, as: keyPath) else {
+                // Another process generated it first (concurrent first emits): use theirs.
+                return try piiKey()
+            }
+        } catch let error as AuditLogError {
+            throw error
         } catch {
             throw AuditLogError(.configuration, "cannot create the PII HMAC key \(keyPath): \(error.localizedDescription)")
         }
         return (SecretValue(bytes: bytes), "generated a PII HMAC key at \(keyPath) (development mode)")
+    }
+
+    /// A fresh name next to `path` to write a key under before `publish`.
+    private static func temporaryPath(for path: String) -> String {
+        path + ".tmp-\(getpid())-\(UUID().uuidString)"
+    }
+
+    /// Gives the complete file `temporary` the name `path` unless a file has it already, and
+    /// removes `temporary`. `link` fails on an existing name, so concurrent first uses agree on
+    /// one key and no process ever reads a half-written key file. False when another won.
+    private static func publish(_ temporary: String, as path: String) throws -> Bool {
+        defer { unlink(temporary) }
+        if link(temporary, path) == 0 {
+            _ = JournalFileIO.syncDirectory((path as NSString).deletingLastPathComponent)
+            return true
+        }
+        guard errno == EEXIST else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return false
     }
 
     private func createPrivateDirectory(for file: String) throws {

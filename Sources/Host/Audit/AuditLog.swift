@@ -57,7 +57,7 @@ public final class AuditLog: @unchecked Sendable {
                     AuditEntry.bytes(chainID: chainID, event: body, seq: seq, prevHash: prevHash)
                 })
         } catch {
-            throw AuditLogError(.storage, "cannot open the journal: \(error)")
+            throw AuditLogError(error.kind == .corrupt ? .corrupt : .storage, "cannot open the journal: \(error)")
         }
         notices += journal.recoveries.map { "journal recovery: \($0)" }
         return AuditLog(

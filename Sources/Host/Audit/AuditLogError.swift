@@ -7,8 +7,11 @@ public struct AuditLogError: Error, Sendable, CustomStringConvertible {
         case notDurable
         /// Keys or settings are missing or unusable (configuration).
         case configuration
-        /// The journal or checkpoint log is corrupt or unreadable.
+        /// The journal or checkpoint log cannot be read or written.
         case storage
+        /// The journal's own checks found changed, missing or reordered data (tampering or disk
+        /// corruption, never a torn write): a verification failure.
+        case corrupt
     }
 
     public var kind: Kind

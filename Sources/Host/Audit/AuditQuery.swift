@@ -58,7 +58,7 @@ public struct AuditReader: Sendable {
                 JournalOptions(directory: (config.stateDir as NSString).appendingPathComponent("journal")),
                 linker: { _, _, _ in [] })
         } catch {
-            throw AuditLogError(.storage, "cannot open the journal: \(error)")
+            throw AuditLogError(error.kind == .corrupt ? .corrupt : .storage, "cannot open the journal: \(error)")
         }
         let keys = try AuditKeys(config: config).existingVerifierKeys() + extraKeys
         return AuditReader(

@@ -111,9 +111,15 @@ public final class Journal: @unchecked Sendable {
 
         var recoveries: [JournalRecovery] = []
         let window = ReadWindow()
-        var writer = try recoverSegments(directory: directory, window: window, recoveries: &recoveries)
+        // Checkpoints first: an entry a signed checkpoint covers was on disk whole when it was
+        // signed, so a bad frame below that size is tampering, never a torn write to cut off.
+        var checkpoints = CheckpointLog(directory: directory)
+        try checkpoints.refresh(window: window, recoveries: &recoveries)
+        window.reset()
+        var writer = try recoverSegments(
+            directory: directory, window: window, signedSize: checkpoints.last?.size ?? 0, recoveries: &recoveries)
         writer.lockFile = lockFile
-        try writer.checkpoints.refresh(window: window, recoveries: &recoveries)
+        writer.checkpoints = checkpoints
         if let last = writer.checkpoints.last, last.size > writer.tail.nextSeq {
             throw JournalError(
                 .corrupt, path: writer.checkpoints.path,
@@ -243,7 +249,7 @@ public final class Journal: @unchecked Sendable {
     /// Lists the segments, validates the last one completely (and the link from the one before),
     /// truncates a torn tail, and returns the writer state for the tail.
     static func recoverSegments(
-        directory: String, window: ReadWindow, recoveries: inout [JournalRecovery]
+        directory: String, window: ReadWindow, signedSize: UInt64 = 0, recoveries: inout [JournalRecovery]
     ) throws(JournalError) -> WriterState {
         var segments = try listSegments(directory)
         var state = WriterState(
@@ -256,7 +262,8 @@ public final class Journal: @unchecked Sendable {
         let start = ChainPoint(nextSeq: lastSeq, prevHash: lastSeq == 0 ? .zero : nil, offset: 0)
         let lastScan = try SegmentScan.run(
             last, window: window, from: start, fileEnd: lastSize, verification: .everyHash)
-        try resolve(lastScan, last, window: window, fileEnd: lastSize, repair: true, recoveries: &recoveries)
+        try resolve(
+            lastScan, last, window: window, fileEnd: lastSize, repair: true, signedSize: signedSize, recoveries: &recoveries)
         state.tail = lastScan.end
         state.active = ActiveSegment(firstSeq: lastSeq, handle: last)
 
@@ -272,7 +279,7 @@ public final class Journal: @unchecked Sendable {
             // torn only if the last segment never received a frame (a crash with `fsync: never`).
             try resolve(
                 previousScan, previous, window: window, fileEnd: previousSize, repair: lastScan.frames == 0,
-                recoveries: &recoveries)
+                signedSize: signedSize, recoveries: &recoveries)
             if previousScan.end.nextSeq != lastSeq {
                 guard lastScan.frames == 0 else {
                     throw JournalError(
@@ -341,12 +348,15 @@ public final class Journal: @unchecked Sendable {
     /// `repair` is false).
     static func resolve(
         _ scan: SegmentScan, _ handle: JournalFileHandle, window: ReadWindow, fileEnd: UInt64, repair: Bool,
-        recoveries: inout [JournalRecovery]
+        signedSize: UInt64 = 0, recoveries: inout [JournalRecovery]
     ) throws(JournalError) {
         guard let (offset, defect) = scan.defect else { return }
         var message = defect.description
         if defect.canBeTornWrite {
-            if let next = try SegmentScan.nextValidFrame(handle, window: window, after: offset, fileEnd: fileEnd) {
+            if scan.end.nextSeq < signedSize {
+                message += "; entry \(scan.end.nextSeq) is covered by a signed checkpoint of size \(signedSize), "
+                    + "so it was written whole: it was changed or cut afterwards; entries were lost or altered (nothing was truncated)"
+            } else if let next = try SegmentScan.nextValidFrame(handle, window: window, after: offset, fileEnd: fileEnd) {
                 message += "; a valid frame follows at byte \(next), so this is not a torn tail"
             } else if repair {
                 try check(

@@ -42,6 +42,13 @@ public struct VerificationReport: Sendable {
 
     public var isValid: Bool { failure == nil }
 
+    /// The journal's own frame checks refused to open it (a changed, missing or reordered frame).
+    public static func unreadableJournal(_ message: String, location: String) -> VerificationReport {
+        var report = VerificationReport()
+        report.failure = VerificationFailure(kind: .contentChanged, seq: nil, location: location, message: message)
+        return report
+    }
+
     public func jsonValue() -> JSONValue {
         var object: [String: JSONValue] = [
             "valid": .bool(isValid),
