@@ -67,30 +67,86 @@ extension AuditEntry {
     /// without parsing the event: verification hashes every byte anyway, so any edit is caught
     /// by the hash, and this keeps `verify chain` near raw SHA-256 speed.
     public static func link(_ bytes: [UInt8]) -> (seq: UInt64, prevHash: [UInt8], chainID: String)? {
-        let tailSuffix = Array(#","v":1}"#.utf8)
-        guard bytes.count > 90, bytes.suffix(tailSuffix.count).elementsEqual(tailSuffix) else { return nil }
-        var index = bytes.count - tailSuffix.count - 1
+        bytes.withUnsafeBytes { raw in
+            link(raw).map { ($0.seq, $0.prevHash.bytes, String(decoding: raw[$0.chainID], as: UTF8.self)) }
+        }
+    }
+
+    /// `link` on borrowed bytes, allocating nothing: the chain id is returned as the byte range
+    /// it occupies in `bytes`, the prev_hash inline.
+    static func link(_ bytes: UnsafeRawBufferPointer) -> Link? {
+        let count = bytes.count
+        guard count > 90, let base = bytes.baseAddress, Self.matches(base + count - 7, #","v":1}"#) else { return nil }
+        var index = count - 8
         var seq: UInt64 = 0
         var multiplier: UInt64 = 1
         var digits = 0
-        while index >= 0, bytes[index] >= 48, bytes[index] <= 57, digits < 19 {
-            seq += UInt64(bytes[index] - 48) * multiplier
-            multiplier *= 10
+        while index >= 0, digits < 19 {
+            let digit = bytes[index] &- 48
+            guard digit <= 9 else { break }
+            seq += UInt64(digit) * multiplier
+            multiplier &*= 10
             digits += 1
             index -= 1
         }
-        let seqKey = Array(#"","seq":"#.utf8)
-        guard digits > 0, index + 1 >= seqKey.count,
-              bytes[(index + 1 - seqKey.count)...index].elementsEqual(seqKey)
-        else { return nil }
-        let hexEnd = index + 1 - seqKey.count
+        // `","seq":` (8 bytes, the quote closes the hex), 64 hex digits, `,"prev_hash":"` (14).
+        let hexEnd = index + 1 - 8
         let hexStart = hexEnd - 64
-        let prevKey = Array(#","prev_hash":""#.utf8)
-        guard hexStart - prevKey.count >= 0, bytes[(hexStart - prevKey.count)..<hexStart].elementsEqual(prevKey),
-              let prev = [UInt8](hexString: String(decoding: bytes[hexStart..<hexEnd], as: UTF8.self))
+        guard digits > 0, hexStart - 14 >= 0, Self.matches(base + hexEnd, #"","seq":"#),
+              Self.matches(base + hexStart - 14, #","prev_hash":""#),
+              let prevHash = Self.decodeHash(base + hexStart)
         else { return nil }
-        let head = Array(#"{"chain":""#.utf8)
-        guard bytes.starts(with: head), let quote = bytes[head.count...].firstIndex(of: 0x22) else { return nil }
-        return (seq, prev, String(decoding: bytes[head.count..<quote], as: UTF8.self))
+        guard Self.matches(base, #"{"chain":""#) else { return nil }
+        var quote = 10
+        while quote < count, bytes[quote] != 0x22 { quote += 1 }
+        guard quote < count else { return nil }
+        return Link(seq: seq, prevHash: prevHash, chainID: 10..<quote)
+    }
+
+    struct Link {
+        var seq: UInt64
+        var prevHash: ChainHash
+        /// The chain id's bytes within the entry.
+        var chainID: Range<Int>
+    }
+
+    /// Whether the bytes at `pointer` are `literal`'s UTF-8 (the caller checked they are in range).
+    @inline(__always)
+    private static func matches(_ pointer: UnsafeRawPointer, _ literal: StaticString) -> Bool {
+        let expected = UnsafeRawPointer(literal.utf8Start)
+        var different: UInt8 = 0
+        for offset in 0..<literal.utf8CodeUnitCount {
+            different |= pointer.load(fromByteOffset: offset, as: UInt8.self) ^ expected.load(fromByteOffset: offset, as: UInt8.self)
+        }
+        return different == 0
+    }
+
+    /// 64 hex digits (either case) at `pointer` as 32 bytes; nil when any is not a hex digit.
+    @inline(__always)
+    private static func decodeHash(_ pointer: UnsafeRawPointer) -> ChainHash? {
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let valid = withUnsafeMutableBytes(of: &words) { out in
+            hexValues.withUnsafeBufferPointer { table in
+                var invalid: UInt8 = 0
+                for byte in 0..<32 {
+                    let high = table[Int(pointer.load(fromByteOffset: 2 * byte, as: UInt8.self))]
+                    let low = table[Int(pointer.load(fromByteOffset: 2 * byte + 1, as: UInt8.self))]
+                    invalid |= high | low
+                    out[byte] = high << 4 | low & 0x0F
+                }
+                return invalid & 0x10 == 0
+            }
+        }
+        return valid ? ChainHash(w0: words.0, w1: words.1, w2: words.2, w3: words.3) : nil
+    }
+
+    /// Each byte's hex digit value, or 0x10 for a byte that is not a hex digit.
+    private static let hexValues: [UInt8] = (0...255).map { byte -> UInt8 in
+        switch UInt8(byte) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt8(byte) - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt8(byte) - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt8(byte) - UInt8(ascii: "A") + 10
+        default: 0x10
+        }
     }
 }

@@ -37,12 +37,28 @@ extension AuditEvent {
     }
 
     static func isValidAction(_ action: String) -> Bool {
-        let parts = action.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count >= 2, action.utf8.count <= 128 else { return false }
-        return parts.allSatisfy { part in
-            guard let first = part.unicodeScalars.first, first >= "a", first <= "z" else { return false }
-            return part.unicodeScalars.allSatisfy { ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "_" || $0 == "-" }
+        // At least two dot-separated parts, each starting with a-z, then a-z 0-9 _ -.
+        var parts = 0
+        var atPartStart = true
+        var count = 0
+        for byte in action.utf8 {
+            count += 1
+            if byte == UInt8(ascii: ".") {
+                if atPartStart { return false }
+                atPartStart = true
+                continue
+            }
+            let isLower = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")
+            if atPartStart {
+                guard isLower else { return false }
+                atPartStart = false
+                parts += 1
+            } else if !(isLower || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")) {
+                return false
+            }
         }
+        return !atPartStart && parts >= 2 && count <= 128
     }
 
     static func isValidArtifactHash(_ text: String) -> Bool {

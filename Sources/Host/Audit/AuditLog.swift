@@ -110,9 +110,7 @@ public final class AuditLog: @unchecked Sendable {
 
     /// The canonical event bytes that go into an entry (after PII minimization).
     public func canonicalBody(_ event: AuditEvent) throws(AuditLogError) -> [UInt8] {
-        var json = event.jsonValue()
-        if let pii { json = pii.apply(to: json) }
-        let bytes = JSONCanonicalizer.canonicalize(json)
+        let bytes = pii.map { JSONCanonicalizer.canonicalize($0.apply(to: event.jsonValue())) } ?? event.canonicalBytes()
         guard bytes.count <= AuditEvent.maximumCanonicalBytes else {
             throw AuditLogError(.invalidEvent, "the event is \(bytes.count) bytes; the limit is \(AuditEvent.maximumCanonicalBytes)")
         }

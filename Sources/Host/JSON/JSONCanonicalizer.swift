@@ -31,7 +31,7 @@ public enum JSONCanonicalizer {
 
     // MARK: Writing
 
-    private static func write(_ value: JSONValue, into output: inout [UInt8]) {
+    static func write(_ value: JSONValue, into output: inout [UInt8]) {
         switch value {
         case .null:
             output.append(contentsOf: literalNull)
@@ -100,7 +100,7 @@ public enum JSONCanonicalizer {
         return lhs.count < rhs.count
     }
 
-    private static func writeString(_ string: String, into output: inout [UInt8]) {
+    static func writeString(_ string: String, into output: inout [UInt8]) {
         var string = string
         string.withUTF8 { writeStringBytes($0, into: &output) }
     }

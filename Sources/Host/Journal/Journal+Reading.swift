@@ -42,6 +42,21 @@ extension Journal {
         return entries
     }
 
+    /// Visits the entries of seqs `from..<to` in order (stopping at the end of the journal),
+    /// with the same frame checks as `entries`. The payload is borrowed from the read window and
+    /// valid only during the call: a reader that consumes each entry at once (verification)
+    /// skips the copies `entries` makes of every payload and hash. `body` returns false to stop.
+    public func forEachEntry(
+        from: UInt64, to: UInt64 = .max, _ body: (_ seq: UInt64, _ payload: UnsafeRawBufferPointer) -> Bool
+    ) throws(JournalError) {
+        try walk(
+            from: from, to: to, required: from == .max ? .max : from + 1, readingPayloads: true,
+            verifyingHashes: false, mayRefresh: true
+        ) { header, payload in
+            body(header.seq, payload!)
+        }
+    }
+
     /// The leaf hashes of entries `from..<to`, read from the frame headers only, with the chain
     /// links checked. `to` beyond the journal's size is an `.invalidArgument` error.
     public func leafHashes(from: UInt64, to: UInt64) throws(JournalError) -> [[UInt8]] {

@@ -33,6 +33,31 @@ public enum SHA256 {
         }
     }
 
+    /// `leafHash` over borrowed bytes: the verifier's per-entry hash. Non-generic, so callers in
+    /// other modules do not go through an unspecialized `ContiguousBytes` witness per call.
+    public static func leafHash(_ entry: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: digestCount) { buffer, count in
+            leafHash(entry, into: UnsafeMutableRawPointer(buffer.baseAddress!))
+            count = digestCount
+        }
+    }
+
+    public static func leafHash(_ entry: [UInt8]) -> [UInt8] {
+        entry.withUnsafeBytes { leafHash($0) }
+    }
+
+    /// The leaf hash of `entry` into `output` (32 bytes), with the context on the stack and no
+    /// allocation.
+    @inline(__always)
+    static func leafHash(_ entry: UnsafeRawBufferPointer, into output: UnsafeMutableRawPointer) {
+        var context = SHA256_CTX()
+        SHA256_Init(&context)
+        var prefix: UInt8 = 0x00
+        _ = SHA256_Update(&context, &prefix, 1)
+        _ = SHA256_Update(&context, entry.baseAddress, entry.count)
+        SHA256_Final(output.assumingMemoryBound(to: UInt8.self), &context)
+    }
+
     /// The RFC 6962 §2.1 interior node hash, SHA-256(0x01 ‖ left ‖ right).
     public static func nodeHash<Left: ContiguousBytes, Right: ContiguousBytes>(_ left: Left, _ right: Right) -> [UInt8] {
         left.withUnsafeBytes { left in

@@ -25,17 +25,24 @@ public enum ChainSource {
             }
         }
         feedCheckpoints(upTo: 0)
+        // The entries are borrowed from the journal's read window, not copied out: verification
+        // reads every byte once and keeps none of it.
+        var nextCheckpointSize = checkpoints.first?.size ?? .max
         while next < total, !verifier.hasFailed {
-            let entries = try journal.entries(from: next, maxCount: 16_384, maxBytes: 32 << 20)
-            guard !entries.isEmpty else { break }
-            for entry in entries {
-                verifier.entry(entry.payload, location: "journal seq \(entry.seq)")
-                feedCheckpoints(upTo: entry.seq + 1)
-                if verifier.hasFailed { break }
+            let start = next
+            try journal.forEachEntry(from: next, to: total) { seq, payload in
+                verifier.entry(payload, at: .journal(seq: seq))
+                next = seq + 1
+                if next >= nextCheckpointSize {
+                    feedCheckpoints(upTo: next)
+                    nextCheckpointSize = checkpoints.first?.size ?? .max
+                }
+                if next % 16_384 == 0 { progress(next, total) }
+                return !verifier.hasFailed
             }
-            next = entries.last!.seq + 1
-            progress(next, total)
+            guard next > start else { break }
         }
+        progress(next, total)
         if !verifier.hasFailed, let leftover = checkpoints.first {
             verifier.checkpoint(
                 (try? JSONParser.parse(leftover.payload))?["note"]?.stringValue ?? "",
@@ -64,7 +71,8 @@ public enum ChainSource {
     }
 
     /// Verifies FileSink NDJSON files in order: entry lines verbatim, checkpoint lines
-    /// `{"checkpoint":"<note>"}`.
+    /// `{"checkpoint":"<note>"}`. Each file is read in blocks and its lines are verified where
+    /// they lie in the block, so memory stays flat whatever the file's size.
     public static func verifyFiles(
         _ paths: [String], verifier: ChainVerifier, progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) -> VerificationReport {
@@ -72,38 +80,37 @@ public enum ChainSource {
             sum + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0)
         }
         var readBytes: UInt64 = 0
-        let checkpointPrefix = Array(#"{"checkpoint":"#.utf8)
+        let checkpointPrefix: StaticString = #"{"checkpoint":"#
+        var reader = LineReader()
         for path in paths where !verifier.hasFailed {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                verifier.malformed("cannot read the file", location: path)
-                break
-            }
-            let bytes = [UInt8](data)
-            var lineStart = 0
-            var lineNumber = 0
-            while lineStart < bytes.count, !verifier.hasFailed {
-                lineNumber += 1
-                guard let newline = bytes[lineStart...].firstIndex(of: 0x0A) else {
-                    verifier.malformed(
-                        "the last line has no newline: the file was truncated or a write was torn", location: "\(path):\(lineNumber)")
-                    break
-                }
-                let line = Array(bytes[lineStart..<newline])
-                let location = "\(path):\(lineNumber)"
-                if line.starts(with: checkpointPrefix) {
-                    if let value = try? JSONParser.parse(line), case .string(let note)? = value["checkpoint"] {
+            let end = reader.forEachLine(ofFileAt: path) { line, lineNumber, offset in
+                if line.count >= checkpointPrefix.utf8CodeUnitCount,
+                   memcmp(line.baseAddress!, checkpointPrefix.utf8Start, checkpointPrefix.utf8CodeUnitCount) == 0
+                {
+                    let location = "\(path):\(lineNumber)"
+                    if let value = try? JSONParser.parse([UInt8](line)), case .string(let note)? = value["checkpoint"] {
                         verifier.checkpoint(note, location: location)
                     } else {
                         verifier.malformed("a checkpoint line that is not {\"checkpoint\": \"<note>\"}", location: location)
                     }
                 } else {
-                    verifier.entry(line, location: location)
+                    verifier.entry(line, at: .line(lineNumber, of: path))
                 }
-                lineStart = newline + 1
-                if lineNumber % 65_536 == 0 { progress(readBytes + UInt64(lineStart), totalBytes) }
+                if lineNumber % 65_536 == 0 { progress(readBytes + offset, totalBytes) }
+                return !verifier.hasFailed
             }
-            readBytes += UInt64(bytes.count)
-            progress(readBytes, totalBytes)
+            switch end {
+            case .complete(let size):
+                readBytes += size
+                progress(readBytes, totalBytes)
+            case .stopped:
+                break
+            case .unterminatedLine(let lineNumber):
+                verifier.malformed(
+                    "the last line has no newline: the file was truncated or a write was torn", location: "\(path):\(lineNumber)")
+            case .unreadable:
+                verifier.malformed("cannot read the file", location: path)
+            }
         }
         return verifier.finish()
     }

@@ -16,9 +16,12 @@ public final class ChainVerifier {
     private var frontier = MerkleFrontier()
     /// The next seq expected; nil until the stream says where it starts.
     private var expected: UInt64?
-    private var previousHash: [UInt8]?
-    private var pending: (seq: UInt64, bytes: [UInt8], location: String)?
-    private var lastEntryLocation = ""
+    private var previousHash: ChainHash?
+    /// The entry (or checkpoint) after a gap, while looking ahead for the missing entry.
+    private var pending: (seq: UInt64, location: EntryLocation)?
+    private var lastEntryLocation = EntryLocation.described("")
+    /// The configured chain id's UTF-8, compared with each entry's bytes.
+    private let chainIDBytes: [UInt8]?
     private var lookedAhead = 0
     /// Set while looking ahead after a checkpoint that covers entries not yet seen.
     private var pendingCheckpoint: (first: UInt64, location: String, size: UInt64)?
@@ -32,6 +35,7 @@ public final class ChainVerifier {
         self.verifierKeys = verifierKeys
         self.origin = origin
         self.chainID = chainID
+        chainIDBytes = chainID.map { Array($0.utf8) }
     }
 
     public var hasFailed: Bool { report.failure != nil }
@@ -46,12 +50,23 @@ public final class ChainVerifier {
     /// Feeds one entry's stored bytes. False once the chain is known to be bad.
     @discardableResult
     public func entry(_ bytes: [UInt8], location: String) -> Bool {
+        bytes.withUnsafeBytes { entry($0, at: .described(location)) }
+    }
+
+    /// Feeds one entry's stored bytes, borrowed for the call only (a journal read window, a line
+    /// of a file read in blocks). False once the chain is known to be bad.
+    @discardableResult
+    public func entry(_ bytes: UnsafeRawBufferPointer, at location: EntryLocation) -> Bool {
         guard !hasFailed else { return false }
         guard let link = AuditEntry.link(bytes) else {
-            return fail(.contentChanged, expected, location, "not a canonical audit entry (the line was altered or is not an entry)")
+            return fail(.contentChanged, expected, location.description, "not a canonical audit entry (the line was altered or is not an entry)")
         }
-        if let chainID, link.chainID != chainID {
-            return fail(.contentChanged, link.seq, location, "belongs to chain \"\(link.chainID)\", not \"\(chainID)\"")
+        if let chainIDBytes, !bytes[link.chainID].elementsEqual(chainIDBytes) {
+            // Different bytes can still be the same string (canonically equivalent Unicode).
+            let found = String(decoding: bytes[link.chainID], as: UTF8.self)
+            if let chainID, found != chainID {
+                return fail(.contentChanged, link.seq, location.description, "belongs to chain \"\(found)\", not \"\(chainID)\"")
+            }
         }
         if let waiting = pending {
             // After a gap, look ahead a while: if the missing entry turns up later the
@@ -60,7 +75,7 @@ public final class ChainVerifier {
                 pending = nil
                 let what = pendingCheckpoint.map { "the checkpoint of size \($0.size)" } ?? "entry \(waiting.seq)"
                 pendingCheckpoint = nil
-                return fail(.reordered, link.seq, location, "entry \(link.seq) comes after \(what) (\(waiting.location))")
+                return fail(.reordered, link.seq, location.description, "entry \(link.seq) comes after \(what) (\(waiting.location))")
             }
             lookedAhead += 1
             if lookedAhead >= Self.reorderWindow {
@@ -71,36 +86,36 @@ public final class ChainVerifier {
         }
         if expected == nil {
             guard link.seq == 0 else {
-                return fail(.entryMissing, 0, location, "the input starts at entry \(link.seq) with no checkpoint before it to start from")
+                return fail(.entryMissing, 0, location.description, "the input starts at entry \(link.seq) with no checkpoint before it to start from")
             }
             expected = 0
         }
         let want = expected!
         if link.seq > want {
-            pending = (link.seq, bytes, location)
+            pending = (link.seq, location)
             lookedAhead = 0
             return true
         }
         if link.seq < want {
-            return fail(.reordered, link.seq, location, "entry \(link.seq) appears again after entry \(want - 1)")
+            return fail(.reordered, link.seq, location.description, "entry \(link.seq) appears again after entry \(want - 1)")
         }
         return accept(bytes, link: link, location: location)
     }
 
-    private func accept(_ bytes: [UInt8], link: (seq: UInt64, prevHash: [UInt8], chainID: String), location: String) -> Bool {
+    private func accept(_ bytes: UnsafeRawBufferPointer, link: AuditEntry.Link, location: EntryLocation) -> Bool {
         let want = link.seq
-        if want == 0 && link.prevHash != [UInt8](repeating: 0, count: 32) {
-            return fail(.contentChanged, 0, location, "the first entry's prev_hash must be all zeros")
+        if want == 0 && link.prevHash != .zero {
+            return fail(.contentChanged, 0, location.description, "the first entry's prev_hash must be all zeros")
         }
         if let previousHash, link.prevHash != previousHash {
             return fail(
-                .contentChanged, want - 1, lastEntryLocation,
-                "entry \(want - 1)'s hash \(previousHash.hexString.prefix(16))… differs from the prev_hash entry \(want) "
-                    + "recorded (\(link.prevHash.hexString.prefix(16))…): entry \(want - 1) was changed, or entry \(want)'s prev_hash was")
+                .contentChanged, want - 1, lastEntryLocation.description,
+                "entry \(want - 1)'s hash \(previousHash.bytes.hexString.prefix(16))… differs from the prev_hash entry \(want) "
+                    + "recorded (\(link.prevHash.bytes.hexString.prefix(16))…): entry \(want - 1) was changed, or entry \(want)'s prev_hash was")
         }
         let hash = SHA256.leafHash(bytes)
         frontier.append(hash)
-        previousHash = hash
+        previousHash = ChainHash(hash)
         expected = want + 1
         lastEntryLocation = location
         if report.firstSeq == nil { report.firstSeq = want }
@@ -111,14 +126,14 @@ public final class ChainVerifier {
 
     /// Reports a gap that the look-ahead did not close: entries before an entry or a checkpoint
     /// that are absent.
-    private func reportGap(_ waiting: (seq: UInt64, bytes: [UInt8], location: String)) -> Bool {
+    private func reportGap(_ waiting: (seq: UInt64, location: EntryLocation)) -> Bool {
         if let covered = pendingCheckpoint {
             pendingCheckpoint = nil
             return fail(
                 .entryMissing, covered.first, covered.location,
                 "checkpoint of size \(covered.size) covers entries \(covered.first)…\(covered.size - 1), which are not here (deleted or truncated)")
         }
-        return missing(from: expected!, before: waiting.seq, location: waiting.location)
+        return missing(from: expected!, before: waiting.seq, location: waiting.location.description)
     }
 
     private func missing(from first: UInt64, before next: UInt64, location: String) -> Bool {
@@ -177,7 +192,7 @@ public final class ChainVerifier {
         if checkpoint.size > frontier.size {
             // Entries it covers may still come (reordered); look ahead before calling them missing.
             if report.failure == nil, pending == nil, let want = expected {
-                pending = (checkpoint.size, [], location)
+                pending = (checkpoint.size, .described(location))
                 lookedAhead = 0
                 pendingCheckpoint = (want, location, checkpoint.size)
                 return true

@@ -97,3 +97,70 @@ import Testing
         #expect(AuditFieldPath(path) == nil)
     }
 }
+
+/// The hand-written fast paths agree with the general ones on random input.
+@Suite struct AuditFastPathTests {
+    struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func timestampFormattingMatchesTheCLibrary() throws {
+        var random = Generator(state: 1)
+        for _ in 0..<20_000 {
+            // 1900 … 2200, microseconds.
+            let micros = Int64.random(in: -2_208_988_800_000_000...7_258_118_400_000_000, using: &random)
+            let timestamp = AuditTimestamp(microseconds: micros)
+            let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+            var time = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            let expected = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(micros - seconds * 1_000_000))
+            #expect(timestamp.description == expected)
+            #expect(AuditTimestamp(rfc3339: expected) == timestamp)
+        }
+    }
+
+    @Test func canonicalBytesMatchTheGeneralCanonicalizer() throws {
+        var random = Generator(state: 7)
+        let words = ["a", "é", "\u{1F600}", "x\"y", "tab\tz", "\u{7F}", "\u{E000}", "line\nbreak", "ZZ", "_"]
+        func word() -> String { (0..<Int.random(in: 1...3, using: &random)).map { _ in words.randomElement(using: &random)! }.joined() }
+        func value(_ depth: Int) -> JSONValue {
+            switch Int.random(in: 0..<(depth > 2 ? 4 : 6), using: &random) {
+            case 0: return .string(word())
+            case 1: return .number(Double(Int.random(in: -1_000_000...1_000_000, using: &random)) / 8)
+            case 2: return .bool(Bool.random(using: &random))
+            case 3: return .null
+            case 4: return .array((0..<Int.random(in: 0...3, using: &random)).map { _ in value(depth + 1) })
+            default: return .object(Dictionary((0..<Int.random(in: 0...3, using: &random)).map { _ in (word(), value(depth + 1)) }) { a, _ in a })
+            }
+        }
+        for _ in 0..<2000 {
+            let event = AuditEvent(
+                actor: AuditActor(
+                    user: word(), roles: (0..<Int.random(in: 0...2, using: &random)).map { _ in "r" + word() },
+                    claims: Dictionary((0..<Int.random(in: 0...3, using: &random)).map { _ in (word(), value(1)) }) { a, _ in a }),
+                action: "schema.change", outcome: AuditOutcome.allCases.randomElement(using: &random)!,
+                timestamp: AuditTimestamp(microseconds: Int64.random(in: 0...4_000_000_000_000_000, using: &random)),
+                tenant: Bool.random(using: &random) ? word() : nil, requestID: Bool.random(using: &random) ? word() : nil,
+                target: Bool.random(using: &random) ? word() : nil,
+                artifactHash: Bool.random(using: &random) ? "sha256:" + String(repeating: "0f", count: 32) : nil,
+                data: Dictionary((0..<Int.random(in: 0...4, using: &random)).map { _ in (word(), value(1)) }) { a, _ in a })
+            #expect(event.canonicalBytes() == JSONCanonicalizer.canonicalize(event.jsonValue()))
+        }
+    }
+
+    @Test(arguments: ["schema.change", "rbac.grant", "a.b", "timeline.branch-merge", "x1.y_2.z-3"])
+    func validActions(action: String) { #expect(AuditEvent.isValidAction(action)) }
+
+    @Test(arguments: ["schema", ".a", "a.", "a..b", "A.b", "a.B", "1a.b", "a.b c", "a.1b", ""])
+    func invalidActions(action: String) { #expect(!AuditEvent.isValidAction(action)) }
+}
