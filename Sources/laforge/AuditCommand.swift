@@ -94,32 +94,62 @@ extension AuditCommand {
 
         func run() throws {
             let log = try openAuditLog(global)
-            var receipts: [JournalEntryReceipt] = []
-            do {
-                if stdin {
-                    receipts = try emitStandardInput(log)
-                } else {
-                    let event = try json.map(parseJSONEvent) ?? eventFromFlags()
-                    if let receipt = try log.emit(event) { receipts.append(receipt) }
+            // Sinks follow the journal while events are recorded; a sink that cannot even start
+            // does not stop recording: the journal is the source of truth.
+            var runtime: PluginRuntime?
+            var startError: RuntimeStartError?
+            if !log.config.sinks.isEmpty {
+                do { runtime = try PluginRuntime.start(config: log.config, options: global.runtimeOptions()) } catch {
+                    startError = error
                 }
-            } catch let error as AuditLogError {
-                try? log.close()
-                throw fail(error.description, error.exitCode)
-            } catch let error as AuditEventError {
-                try? log.close()
-                throw fail(error.description, LaForgeExit.invalidInput)
             }
-            if jsonOutput {
-                printJSON(.array(receipts.map { .object(["seq": .number(Double($0.seq)), "hash": .string($0.hash.hexString)]) }))
-            } else if receipts.count <= 20 {
-                for receipt in receipts { print("recorded seq \(receipt.seq) \(receipt.hash.hexString)") }
-            } else {
-                print("recorded \(receipts.count) events, seq \(receipts.first!.seq)…\(receipts.last!.seq)")
+            defer { runtime?.close() }
+            let output = ReceiptPrinter(json: jsonOutput)
+            var failure: (message: String, code: ExitCode)?
+            let record = {
+                do {
+                    if stdin {
+                        let summary = try NDJSONIngest.run(log: log, onRecorded: output.print)
+                        output.finish(summary)
+                    } else {
+                        let event = try json.map(parseJSONEvent) ?? eventFromFlags()
+                        if let receipt = try log.emit(event) { output.print([receipt]) }
+                        output.finish(nil)
+                    }
+                } catch let error as NDJSONIngest.Failure {
+                    output.finish(error.recorded)
+                    if error.recorded.count > 0, let first = error.recorded.first, let last = error.recorded.last {
+                        printError("laforge: \(error.recorded.count) event(s) before the failure were recorded (seq \(first.seq)…\(last.seq)); nothing after")
+                    }
+                    failure = Self.describe(error.underlying)
+                } catch {
+                    output.finish(nil)
+                    failure = Self.describe(error)
+                }
+                do { try log.signCheckpoint() } catch { printError("laforge: warning: \(error)") }
             }
-            do { try log.signCheckpoint() } catch { printError("laforge: warning: \(error)") }
             let timeout = flushTimeout.map { Int($0 * 1000) } ?? log.config.audit.delivery.flushTimeoutMilliseconds
-            try deliver(log, global: global, timeoutMilliseconds: timeout, follow: false)
+            if let runtime {
+                let results = DeliveryEngine.deliver(log: log, runtime: runtime, timeoutMilliseconds: timeout, during: record)
+                for (sink, caughtUp) in results.sorted(by: { $0.key < $1.key }) where !caughtUp {
+                    printError("laforge: sink \(sink) has not received everything yet; the rest stays in the journal (run `laforge audit deliver`)")
+                }
+            } else {
+                record()
+            }
             do { try log.close() } catch { throw fail(error.description, error.exitCode) }
+            if let failure { throw fail(failure.message, failure.code) }
+            if let startError {
+                throw fail("the events are recorded, but the sinks could not start: \(startError)", startError.exitCode)
+            }
+        }
+
+        private static func describe(_ error: any Error) -> (message: String, code: ExitCode) {
+            switch error {
+            case let error as AuditLogError: return (error.description, error.exitCode)
+            case let error as AuditEventError: return (error.description, LaForgeExit.invalidInput)
+            default: return ("cannot read standard input: \(error)", LaForgeExit.runtimeError)
+            }
         }
 
         private func parseJSONEvent(_ text: String) throws -> AuditEvent {
@@ -161,38 +191,6 @@ extension AuditCommand {
             if let hash { object["artifact_hash"] = .string(hash) }
             if let timestamp { object["timestamp"] = .string(timestamp) }
             return try AuditEvent(json: .object(object))
-        }
-
-        /// Reads NDJSON and emits it in groups of up to 1000 events (one fsync each). A bad
-        /// line stops the run: the events before it are recorded (and reported), none after.
-        private func emitStandardInput(_ log: AuditLog) throws -> [JournalEntryReceipt] {
-            var receipts: [JournalEntryReceipt] = []
-            var group: [AuditEvent] = []
-            var lineNumber = 0
-            func flush() throws {
-                guard !group.isEmpty else { return }
-                receipts += try log.emit(group)
-                group.removeAll(keepingCapacity: true)
-            }
-            do {
-                try StandardInputLines.forEach { line in
-                    lineNumber += 1
-                    guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) else { return }
-                    let value: JSONValue
-                    do { value = try JSONParser.parse(line) } catch {
-                        throw AuditEventError(field: "", "not valid JSON: \(error)", line: lineNumber)
-                    }
-                    group.append(try AuditEvent(json: value, line: lineNumber))
-                    if group.count >= 1000 { try flush() }
-                }
-                try flush()
-            } catch {
-                if !receipts.isEmpty {
-                    printError("laforge: \(receipts.count) event(s) before line \(lineNumber) were recorded (seq \(receipts.first!.seq)…\(receipts.last!.seq)); nothing after")
-                }
-                throw error
-            }
-            return receipts
         }
     }
 
@@ -314,4 +312,36 @@ func printEntry(_ entry: JournalEntry, json: Bool) {
         event["action"]?.stringValue ?? "", event["target"]?.stringValue ?? "-", event["outcome"]?.stringValue ?? "",
     ]
     print("\(entry.seq)\t" + fields.joined(separator: "\t"))
+}
+
+/// Prints receipts as they become durable: `recorded seq N HASH` lines (a summary line past 20
+/// events), or with --json-output one JSON array streamed element by element, so memory stays
+/// flat however many events are recorded.
+final class ReceiptPrinter {
+    private let json: Bool
+    private var printed = 0
+    private var opened = false
+
+    init(json: Bool) { self.json = json }
+
+    func print(_ receipts: [JournalEntryReceipt]) {
+        for receipt in receipts {
+            if json {
+                Swift.print(opened ? "," : "[", terminator: "")
+                opened = true
+                Swift.print(#"{"hash":"\#(receipt.hash.hexString)","seq":\#(receipt.seq)}"#, terminator: "")
+            } else if printed < 20 {
+                Swift.print("recorded seq \(receipt.seq) \(receipt.hash.hexString)")
+            }
+            printed += 1
+        }
+    }
+
+    func finish(_ summary: NDJSONIngest.Summary?) {
+        if json {
+            Swift.print(opened ? "]" : "[]")
+        } else if printed > 20, let summary, let first = summary.first, let last = summary.last {
+            Swift.print("… recorded \(summary.count) events in all, seq \(first.seq)…\(last.seq)")
+        }
+    }
 }

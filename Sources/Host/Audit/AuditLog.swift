@@ -97,6 +97,13 @@ public final class AuditLog: @unchecked Sendable {
     /// Records events in order, as one group: one fsync for all.
     @discardableResult
     public func emit(_ events: [AuditEvent]) throws(AuditLogError) -> [JournalEntryReceipt] {
+        try record(try prepare(events))
+    }
+
+    /// The first half of `emit`, safe to run on another thread than `record`: validates and
+    /// canonicalizes (after PII minimization). A pipeline prepares the next group while the
+    /// previous one is being written and synced.
+    public func prepare(_ events: [AuditEvent]) throws(AuditLogError) -> [[UInt8]] {
         var bodies: [[UInt8]] = []
         bodies.reserveCapacity(events.count)
         for (index, event) in events.enumerated() {
@@ -105,7 +112,12 @@ public final class AuditLog: @unchecked Sendable {
             }
             bodies.append(try canonicalBody(event))
         }
-        return try append(bodies)
+        return bodies
+    }
+
+    /// The second half of `emit`: appends prepared bodies durably and signs a checkpoint when due.
+    public func record(_ bodies: [[UInt8]]) throws(AuditLogError) -> [JournalEntryReceipt] {
+        try append(bodies)
     }
 
     /// The canonical event bytes that go into an entry (after PII minimization).

@@ -46,3 +46,38 @@ public final class DeliveryEngine: @unchecked Sendable {
         return engine.wait()
     }
 }
+
+extension DeliveryEngine {
+    /// Runs `body` (recording) while every sink follows the journal, then keeps delivering until
+    /// each sink holds everything recorded (entries and checkpoints) or `timeoutMilliseconds`
+    /// after `body` returned. Returns whether each sink caught up, by name.
+    public static func deliver(
+        log: AuditLog, runtime: PluginRuntime, timeoutMilliseconds: Int?, during body: () throws -> Void
+    ) rethrows -> [String: Bool] {
+        let engine = DeliveryEngine(log: log, runtime: runtime)
+        engine.start(follow: true)
+        do { try body() } catch {
+            engine.stop()
+            engine.wait()
+            throw error
+        }
+        let deadline = timeoutMilliseconds.map { monotonicNanoseconds() + UInt64($0) * 1_000_000 }
+        let target = log.journal.size
+        let lastCheckpoint = (try? log.journal.checkpoints().last?.size) ?? nil
+        var caughtUp: [String: Bool] = [:]
+        while true {
+            for worker in engine.workers where caughtUp[worker.sink.name] != true {
+                if let cursor = try? log.cursors.load(worker.sink.name), cursor.nextSeq >= target,
+                   cursor.checkpointSize >= (lastCheckpoint ?? 0) {
+                    caughtUp[worker.sink.name] = true
+                }
+            }
+            if caughtUp.count == engine.workers.count { break }
+            if let deadline, monotonicNanoseconds() >= deadline { break }
+            usleep(5_000)
+        }
+        engine.stop()
+        engine.wait()
+        return Dictionary(uniqueKeysWithValues: engine.workers.map { ($0.sink.name, caughtUp[$0.sink.name] == true) })
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// `laforge audit emit --stdin`: NDJSON events from a file descriptor, recorded in groups (one
+/// fsync per group) in input order. One thread reads, parses, validates and canonicalizes the
+/// next group while the caller's thread writes and syncs the previous one, so the CPU work and
+/// the disk overlap. At most a few groups are in flight: memory stays flat for any input size.
+public enum NDJSONIngest {
+    public struct Summary: Sendable {
+        public var count = 0
+        public var first: JournalEntryReceipt?
+        public var last: JournalEntryReceipt?
+    }
+
+    /// Stops the run: what was recorded before it is in `recorded`; nothing after it is.
+    public struct Failure: Error, CustomStringConvertible {
+        public var underlying: any Error
+        public var recorded: Summary
+        public var description: String { "\(underlying)" }
+    }
+
+    private enum Item {
+        case group([[UInt8]])
+        case failed(any Error)
+        case end
+    }
+
+    /// Reads until end of input. `onRecorded` sees each group's receipts as soon as they are
+    /// durable (for streaming output); they are not kept.
+    public static func run(
+        log: AuditLog, input: Int32 = 0, groupSize: Int = 1000,
+        onRecorded: ([JournalEntryReceipt]) -> Void = { _ in }
+    ) throws(Failure) -> Summary {
+        let queue = BoundedQueue<Item>(capacity: 4)
+        let reader = Thread {
+            var group: [AuditEvent] = []
+            group.reserveCapacity(groupSize)
+            var lineNumber = 0
+            func ship() throws {
+                guard !group.isEmpty else { return }
+                queue.push(.group(try log.prepare(group)))
+                group.removeAll(keepingCapacity: true)
+            }
+            do {
+                try DescriptorLineReader.forEach(fd: input) { line in
+                    lineNumber += 1
+                    guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+                    let value: JSONValue
+                    do { value = try JSONParser.parse(Array(line)) } catch {
+                        throw AuditEventError(field: "", "not valid JSON: \(error)", line: lineNumber)
+                    }
+                    group.append(try AuditEvent(json: value, line: lineNumber))
+                    if group.count >= groupSize { try ship() }
+                }
+                try ship()
+                queue.push(.end)
+            } catch {
+                queue.push(.failed(error))
+            }
+        }
+        reader.start()
+        var summary = Summary()
+        while true {
+            switch queue.pop() {
+            case .end:
+                return summary
+            case .failed(let error):
+                throw Failure(underlying: error, recorded: summary)
+            case .group(let bodies):
+                let receipts: [JournalEntryReceipt]
+                do { receipts = try log.record(bodies) } catch {
+                    // Let the reader finish its current push; it stops at the next full queue.
+                    queue.close()
+                    throw Failure(underlying: error, recorded: summary)
+                }
+                guard let first = receipts.first else { continue }
+                if summary.first == nil { summary.first = first }
+                summary.last = receipts.last
+                summary.count += receipts.count
+                onRecorded(receipts)
+            }
+        }
+    }
+}
+
+/// A small blocking FIFO between the reader and the writer.
+final class BoundedQueue<Element>: @unchecked Sendable {
+    private var items: [Element] = []
+    private let capacity: Int
+    private var closed = false
+    private let condition = NSCondition()
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func push(_ item: Element) {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !closed { condition.wait() }
+        guard !closed else { return }
+        items.append(item)
+        condition.broadcast()
+    }
+
+    func pop() -> Element {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty { condition.wait() }
+        condition.broadcast()
+        return items.removeFirst()
+    }
+
+    /// Drops what is queued and makes further pushes no-ops (the consumer gave up).
+    func close() {
+        condition.lock()
+        closed = true
+        items.removeAll()
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Reads a file descriptor line by line in 1 MiB chunks, handing out slices without copying.
+enum DescriptorLineReader {
+    static func forEach(fd: Int32, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = read(fd, &chunk, chunk.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            if count == 0 { break }
+            buffer.append(contentsOf: chunk[0..<count])
+            var start = 0
+            while let newline = buffer[start...].firstIndex(of: 0x0A) {
+                try body(buffer[start..<newline])
+                start = newline + 1
+            }
+            buffer.removeFirst(start)
+        }
+        if !buffer.isEmpty { try body(buffer[...]) }
+    }
+}
