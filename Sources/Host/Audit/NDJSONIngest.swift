@@ -1,9 +1,10 @@
 import Foundation
 
 /// `laforge audit emit --stdin`: NDJSON events from a file descriptor, recorded in groups (one
-/// fsync per group) in input order. One thread reads, parses, validates and canonicalizes the
-/// next group while the caller's thread writes and syncs the previous one, so the CPU work and
-/// the disk overlap. At most a few groups are in flight: memory stays flat for any input size.
+/// fsync per group) in input order. A reader thread cuts the input into groups of lines; each
+/// group is parsed, validated and canonicalized on a worker (all cores), while the caller's
+/// thread records the groups strictly in order: the CPU work and the disk overlap. At most a
+/// few groups are in flight, so memory stays flat for any input size.
 public enum NDJSONIngest {
     public struct Summary: Sendable {
         public var count = 0
@@ -19,7 +20,7 @@ public enum NDJSONIngest {
     }
 
     private enum Item {
-        case group([[UInt8]])
+        case group(PreparedGroup)
         case failed(any Error)
         case end
     }
@@ -30,28 +31,27 @@ public enum NDJSONIngest {
         log: AuditLog, input: Int32 = 0, groupSize: Int = 1000,
         onRecorded: ([JournalEntryReceipt]) -> Void = { _ in }
     ) throws(Failure) -> Summary {
-        let queue = BoundedQueue<Item>(capacity: 4)
+        let queue = BoundedQueue<Item>(capacity: 2 * ProcessInfo.processInfo.activeProcessorCount + 2)
         let reader = Thread {
-            var group: [AuditEvent] = []
-            group.reserveCapacity(groupSize)
+            var lines: [(number: Int, bytes: ArraySlice<UInt8>)] = []
             var lineNumber = 0
-            func ship() throws {
-                guard !group.isEmpty else { return }
-                queue.push(.group(try log.prepare(group)))
-                group.removeAll(keepingCapacity: true)
+            func ship() {
+                guard !lines.isEmpty else { return }
+                let group = PreparedGroup()
+                let batch = lines
+                lines = []
+                lines.reserveCapacity(groupSize)
+                queue.push(.group(group))
+                DispatchQueue.global().async { group.fill { try prepare(batch, log: log) } }
             }
             do {
                 try DescriptorLineReader.forEach(fd: input) { line in
                     lineNumber += 1
                     guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
-                    let value: JSONValue
-                    do { value = try JSONParser.parse(Array(line)) } catch {
-                        throw AuditEventError(field: "", "not valid JSON: \(error)", line: lineNumber)
-                    }
-                    group.append(try AuditEvent(json: value, line: lineNumber))
-                    if group.count >= groupSize { try ship() }
+                    lines.append((lineNumber, line))
+                    if lines.count >= groupSize { ship() }
                 }
-                try ship()
+                ship()
                 queue.push(.end)
             } catch {
                 queue.push(.failed(error))
@@ -60,25 +60,64 @@ public enum NDJSONIngest {
         reader.start()
         var summary = Summary()
         while true {
+            let bodies: [[UInt8]]
             switch queue.pop() {
             case .end:
                 return summary
             case .failed(let error):
                 throw Failure(underlying: error, recorded: summary)
-            case .group(let bodies):
-                let receipts: [JournalEntryReceipt]
-                do { receipts = try log.record(bodies) } catch {
-                    // Let the reader finish its current push; it stops at the next full queue.
+            case .group(let group):
+                do { bodies = try group.wait() } catch {
                     queue.close()
                     throw Failure(underlying: error, recorded: summary)
                 }
-                guard let first = receipts.first else { continue }
-                if summary.first == nil { summary.first = first }
-                summary.last = receipts.last
-                summary.count += receipts.count
-                onRecorded(receipts)
             }
+            let receipts: [JournalEntryReceipt]
+            do { receipts = try log.record(bodies) } catch {
+                queue.close()
+                throw Failure(underlying: error, recorded: summary)
+            }
+            guard let first = receipts.first else { continue }
+            if summary.first == nil { summary.first = first }
+            summary.last = receipts.last
+            summary.count += receipts.count
+            onRecorded(receipts)
         }
+    }
+
+    /// Parses, validates and canonicalizes one group of lines (on a worker thread).
+    private static func prepare(_ lines: [(number: Int, bytes: ArraySlice<UInt8>)], log: AuditLog) throws -> [[UInt8]] {
+        var events: [AuditEvent] = []
+        events.reserveCapacity(lines.count)
+        for line in lines {
+            let value: JSONValue
+            do { value = try JSONParser.parse(Array(line.bytes)) } catch {
+                throw AuditEventError(field: "", "not valid JSON: \(error)", line: line.number)
+            }
+            events.append(try AuditEvent(json: value, line: line.number))
+        }
+        return try log.prepare(events)
+    }
+}
+
+/// One group's prepared bodies, filled by a worker and awaited by the writer in input order.
+final class PreparedGroup: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<[[UInt8]], any Error>?
+
+    func fill(_ work: () throws -> [[UInt8]]) {
+        let outcome = Result { try work() }
+        condition.lock()
+        result = outcome
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait() throws -> [[UInt8]] {
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil { condition.wait() }
+        return try result!.get()
     }
 }
 

@@ -22,8 +22,9 @@ final class LineReader {
     private var block: UnsafeMutableRawPointer
     private var capacity: Int
 
-    init() {
-        capacity = Self.blockSize
+    /// `blockSize` is the first block's size; it doubles for a line that does not fit.
+    init(blockSize: Int = LineReader.blockSize) {
+        capacity = max(blockSize, 1)
         block = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
 
