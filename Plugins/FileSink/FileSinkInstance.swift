@@ -127,7 +127,14 @@ final class FileSinkInstance {
         }
         if file == nil { try openActiveFile(config) }
         let active = file!
+        let knownSize = active.size
         try active.refreshSize()
+        if active.size != knownSize {
+            // Another writer (a second process delivering to the same file) appended since our
+            // last write: re-learn what is stored so a re-sent record is still skipped.
+            let warn = { (message: String) in self.host.log(LAFORGE_LOG_WARNING, message) }
+            marks.merge(try StoredMarks.read(fd: active.fd, path: config.path, size: active.size, warn: warn))
+        }
         return active
     }
 

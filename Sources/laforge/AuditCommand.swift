@@ -205,6 +205,9 @@ extension AuditCommand {
         func run() throws {
             let log = try openAuditLog(global)
             defer { try? log.close() }
+            // While following, entries other processes record get signed on time too.
+            let checkpoints = follow ? PeriodicCheckpoints(log: log) : nil
+            defer { checkpoints?.stop() }
             try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) }, follow: follow)
         }
     }

@@ -301,10 +301,11 @@ import Testing
         // 4 entries of ~100 bytes exceed the limit, but without a checkpoint nothing rotates.
         #expect(try sink.write(Self.batch((0..<4).map { Self.entry($0) })) == .stored)
         #expect(!FileManager.default.fileExists(atPath: path + ".1"))
-        // The checkpoint seals the file, then the batch continues in a fresh one.
+        // The checkpoint seals the file, then the batch continues in a fresh one that starts with
+        // the same checkpoint (where a verifier of that file alone starts).
         #expect(try sink.write(Self.batch([Self.checkpoint(4), Self.entry(4), Self.entry(5)])) == .stored)
         #expect(try Self.lines(path + ".1") == (0..<4).map { Self.entryData($0) } + [Self.checkpointLine(4)])
-        #expect(try Self.lines(path) == [Self.entryData(4), Self.entryData(5)])
+        #expect(try Self.lines(path) == [Self.checkpointLine(4), Self.entryData(4), Self.entryData(5)])
         #expect(logs.messages(.info).contains { $0.contains("rotated \(path) to \(path).1") })
         // Two rotations in one batch; a re-sent batch after that is still not duplicated.
         let next = [
@@ -319,16 +320,36 @@ import Testing
 
         var all: [String] = []
         for number in 1...3 {
-            let rotated = try Self.lines("\(path).\(number)")
+            var rotated = try Self.lines("\(path).\(number)")
             #expect(rotated.last?.hasPrefix(#"{"checkpoint":"#) == true, "\(path).\(number) must end with a checkpoint")
+            // Every file after the first starts with the checkpoint the previous one ends with.
+            if number > 1 {
+                #expect(rotated.first == all.last)
+                rotated.removeFirst()
+            }
             all += rotated
         }
         #expect(!FileManager.default.fileExists(atPath: path + ".4"))
-        all += try Self.lines(path)
+        let active = try Self.lines(path)
+        #expect(active.first == all.last)
+        all += active.dropFirst()
         #expect(
             all == (0..<4).map { Self.entryData($0) } + [Self.checkpointLine(4)]
                 + (4..<7).map { Self.entryData($0) } + [Self.checkpointLine(7)]
                 + (7..<10).map { Self.entryData($0) } + [Self.checkpointLine(10), Self.entryData(10)])
+    }
+
+    /// Two processes delivering to one file take turns (the host's delivery lock); each must
+    /// see what the other appended, so a record it is re-sent is still stored once.
+    @Test func aSecondWriterRelearnsWhatIsStored() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("audit.ndjson")
+        let first = try Self.sink(Self.pathConfig(path))
+        let second = try Self.sink(Self.pathConfig(path))
+        defer { first.close(); second.close() }
+        #expect(try first.write(Self.batch((0..<3).map { Self.entry($0) })) == .stored)
+        #expect(try second.write(Self.batch((0..<5).map { Self.entry($0) })) == .stored)
+        #expect(try Self.lines(path) == (0..<5).map { Self.entryData($0) })
     }
 
     @Test func rotationByAgeAlsoWaitsForACheckpoint() throws {
@@ -342,7 +363,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path + ".1"))
         #expect(try sink.write(Self.batch([Self.checkpoint(2), Self.entry(2)])) == .stored)
         #expect(try Self.lines(path + ".1") == [Self.entryData(0), Self.entryData(1), Self.checkpointLine(2)])
-        #expect(try Self.lines(path) == [Self.entryData(2)])
+        #expect(try Self.lines(path) == [Self.checkpointLine(2), Self.entryData(2)])
     }
 
     @Test func aLongLastLineIsReadBackAcrossChunks() throws {

@@ -81,7 +81,7 @@ public enum ChainSource {
         }
         var readBytes: UInt64 = 0
         let checkpointPrefix: StaticString = #"{"checkpoint":"#
-        var reader = LineReader()
+        let reader = LineReader()
         for path in paths where !verifier.hasFailed {
             let end = reader.forEachLine(ofFileAt: path) { line, lineNumber, offset in
                 if line.count >= checkpointPrefix.utf8CodeUnitCount,

@@ -164,3 +164,22 @@ import Testing
     @Test(arguments: ["schema", ".a", "a.", "a..b", "A.b", "a.B", "1a.b", "a.b c", "a.1b", ""])
     func invalidActions(action: String) { #expect(!AuditEvent.isValidAction(action)) }
 }
+
+@Suite struct PeriodicCheckpointTests {
+    @Test func aQuietLogGetsItsLastEntriesSignedOnTime() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("laforge-periodic-\(UUID().uuidString)").path
+        let config = try LaForgeConfig.parse(
+            text: "version: 1\nstate_dir: \(directory)\naudit:\n  checkpoints: {every_entries: 1000, every_ms: 100}\n",
+            sourceName: "periodic.yaml")
+        let log = try AuditLog.open(config: config, logger: HostLogger(minimumLevel: .error) { _, _ in })
+        try log.emit(AuditEvent(actor: AuditActor(user: "a"), action: "schema.change"))
+        let timer = PeriodicCheckpoints(log: log)
+        defer { timer.stop() }
+        var covered = false
+        for _ in 0..<100 where !covered {
+            usleep(20_000)
+            covered = (try log.journal.checkpoints().last?.size ?? 0) >= 1
+        }
+        #expect(covered, "no checkpoint within 2 s with every_ms 100")
+    }
+}
