@@ -74,7 +74,7 @@ struct ABIBenchmark {
         _ = vtable.create!("{}", 2, nil, &instance)
         defer { vtable.destroy!(instance) }
 
-        let peer: any SwiftSink = CountingSwiftSink()
+        let peer = makePeer()
         let rounds = 5
         let perRound = max(iterations / rounds, 1)
 
@@ -94,6 +94,8 @@ struct ABIBenchmark {
             }
         } / Double(perRound)
         precondition(failures == 0, "the null sink failed \(failures) writes")
+        // Use the peer's count so the optimizer cannot drop its calls.
+        precondition(peer.recordsSeen > 0)
 
         print("batch write (\(batchSize) records), median of \(rounds) rounds × \(perRound) calls:")
         print("  raw C function pointer call         \(format(raw, 1)) ns/call")
@@ -156,9 +158,15 @@ struct ABIBenchmark {
 }
 
 /// The peer: a sink written in Swift and called in-process through a protocol existential.
-protocol SwiftSink {
+protocol SwiftSink: AnyObject {
     func write(_ batch: AuditBatch) -> SinkWriteOutcome
+    var recordsSeen: Int { get }
 }
+
+/// Opaque to the optimizer, so the peer is a real dynamic call (as a loaded Swift plugin
+/// would be), not one inlined into the benchmark loop.
+@inline(never) @_optimize(none)
+func makePeer() -> any SwiftSink { CountingSwiftSink() }
 
 final class CountingSwiftSink: SwiftSink {
     var recordsSeen = 0
