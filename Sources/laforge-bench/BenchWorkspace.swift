@@ -13,7 +13,10 @@ struct BenchWorkspace {
 
     var laforge: String { binaryDirectory + "/laforge" }
 
+    let name: String
+
     init(name: String) {
+        self.name = name
         scratch = (NSTemporaryDirectory() as NSString).appendingPathComponent("laforge-bench-\(name)-\(getpid())")
         try? FileManager.default.removeItem(atPath: scratch)
         try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -27,6 +30,12 @@ struct BenchWorkspace {
         guard FileManager.default.isExecutableFile(atPath: laforge) else {
             fail("no laforge binary in \(binaryDirectory): build everything first (swift build -c release)")
         }
+    }
+
+    /// The first lines of every benchmark's output: what ran, when, where.
+    func printHeader() {
+        print("laforge-bench \(name) — \(ISO8601DateFormatter().string(from: Date())) — \(machineDescription())")
+        print("scratch \(scratch) on \(diskDescription(of: scratch))")
     }
 
     func path(_ name: String) -> String { (scratch as NSString).appendingPathComponent(name) }
@@ -169,6 +178,20 @@ func number(after label: String, in text: String) -> Double? {
 }
 
 func shellQuote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+/// `--name N` pairs of integer options; an unknown option or a non-integer value stops the run.
+func integerOptions(_ arguments: [String], known: [String]) -> [String: Int] {
+    var options: [String: Int] = [:]
+    var index = 0
+    while index < arguments.count {
+        let name = arguments[index]
+        guard known.contains(name) else { fail("unknown option \(name) (known: \(known.joined(separator: ", ")))") }
+        guard index + 1 < arguments.count, let value = Int(arguments[index + 1]) else { fail("\(name) needs an integer") }
+        options[name] = value
+        index += 2
+    }
+    return options
+}
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("laforge-bench: \(message)\n".utf8))

@@ -16,25 +16,17 @@ struct IngestBenchmark {
     var rounds = 3
 
     init(arguments: [String]) {
-        var index = 0
-        while index + 1 < arguments.count {
-            let value = Int(arguments[index + 1])
-            switch arguments[index] {
-            case "--events": events = value ?? events
-            case "--raw-seconds": rawSeconds = value ?? rawSeconds
-            case "--peer-seconds": peerSeconds = value ?? peerSeconds
-            case "--rounds": rounds = max(1, value ?? rounds)
-            default: fail("unknown option \(arguments[index])")
-            }
-            index += 2
-        }
+        let options = integerOptions(arguments, known: ["--events", "--raw-seconds", "--peer-seconds", "--rounds"])
+        events = options["--events"].map { $0 } ?? events
+        rawSeconds = options["--raw-seconds"].map { $0 } ?? rawSeconds
+        peerSeconds = options["--peer-seconds"].map { $0 } ?? peerSeconds
+        rounds = options["--rounds"].map { max(1, $0) } ?? rounds
     }
 
     func run() {
         let workspace = BenchWorkspace(name: "ingest")
         defer { workspace.remove() }
-        print("laforge-bench ingest — \(ISO8601DateFormatter().string(from: Date())) — \(machineDescription())")
-        print("scratch \(workspace.scratch) on \(workspace.diskDescription(of: workspace.scratch))")
+        workspace.printHeader()
 
         let eventsPath = workspace.path("events.ndjson")
         let entryBytes = BenchEvents.write(count: events, to: eventsPath)

@@ -14,23 +14,15 @@ struct SinkDownBenchmark {
     var flushSeconds = 3
 
     init(arguments: [String]) {
-        var index = 0
-        while index + 1 < arguments.count {
-            let value = Int(arguments[index + 1])
-            switch arguments[index] {
-            case "--events": events = value ?? events
-            case "--flush-timeout": flushSeconds = value ?? flushSeconds
-            default: fail("unknown option \(arguments[index])")
-            }
-            index += 2
-        }
+        let options = integerOptions(arguments, known: ["--events", "--flush-timeout"])
+        events = options["--events"].map { $0 } ?? events
+        flushSeconds = options["--flush-timeout"].map { $0 } ?? flushSeconds
     }
 
     func run() {
         let workspace = BenchWorkspace(name: "sink-down")
         defer { workspace.remove() }
-        print("laforge-bench sink-down — \(ISO8601DateFormatter().string(from: Date())) — \(machineDescription())")
-        print("scratch \(workspace.scratch) on \(workspace.diskDescription(of: workspace.scratch))")
+        workspace.printHeader()
 
         let library = workspace.path("libalways_retry_sink.so")
         ProcessRun.run(

@@ -15,23 +15,15 @@ struct VerifyBenchmark {
     var rounds = 3
 
     init(arguments: [String]) {
-        var index = 0
-        while index + 1 < arguments.count {
-            let value = Int(arguments[index + 1])
-            switch arguments[index] {
-            case "--entries": entries = value ?? entries
-            case "--rounds": rounds = value ?? rounds
-            default: fail("unknown option \(arguments[index])")
-            }
-            index += 2
-        }
+        let options = integerOptions(arguments, known: ["--entries", "--rounds"])
+        entries = options["--entries"].map { $0 } ?? entries
+        rounds = options["--rounds"].map { $0 } ?? rounds
     }
 
     func run() {
         let workspace = BenchWorkspace(name: "verify")
         defer { workspace.remove() }
-        print("laforge-bench verify — \(ISO8601DateFormatter().string(from: Date())) — \(machineDescription())")
-        print("scratch \(workspace.scratch) on \(workspace.diskDescription(of: workspace.scratch))")
+        workspace.printHeader()
 
         let eventsPath = workspace.path("events.ndjson")
         let entryBytes = BenchEvents.write(count: entries, to: eventsPath)

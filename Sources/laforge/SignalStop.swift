@@ -25,9 +25,3 @@ final class SignalStop {
         signal(SIGTERM, SIG_DFL)
     }
 }
-
-func monotonicNanosecondsNow() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}

@@ -85,9 +85,10 @@ struct VerifyCommand: ParsableCommand {
                 printError("laforge: verify chain: \(what): FAILED: \(failure)")
             } else {
                 print(
-                    "\(what): OK — \(report.entries) entries"
+                    "\(what): OK — \(report.entries) entr\(report.entries == 1 ? "y" : "ies")"
                         + (report.firstSeq.map { " (seq \($0)…\(report.lastSeq!))" } ?? "")
-                        + ", \(report.checkpoints) checkpoints, \(report.signaturesChecked) signatures verified"
+                        + ", \(report.checkpoints) checkpoint\(report.checkpoints == 1 ? "" : "s"), "
+                        + "\(report.signaturesChecked) signature\(report.signaturesChecked == 1 ? "" : "s") verified"
                         + (report.lastCheckpointRoot.map { ", root \($0.hexString)" } ?? ""))
                 for warning in report.warnings { print("warning: \(warning)") }
             }
@@ -122,7 +123,7 @@ final class ProgressBar {
 
     func update(_ done: UInt64, _ total: UInt64, unit: String) {
         guard enabled, total > 0 else { return }
-        let now = monotonicNanosecondsNow()
+        let now = monotonicNanoseconds()
         guard now - lastDraw > 100_000_000 || done == total else { return }
         lastDraw = now
         let fraction = min(1, Double(done) / Double(total))
