@@ -31,7 +31,8 @@ extension AuditEvent {
         guard text.utf8.count <= maximumStringLength else {
             throw AuditEventError(field: field, "longer than \(maximumStringLength) bytes")
         }
-        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+        // C0 controls and DEL are single bytes in UTF-8 and never part of a longer sequence.
+        guard !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
             throw AuditEventError(field: field, "must not contain control characters")
         }
     }

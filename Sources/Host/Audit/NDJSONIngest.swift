@@ -91,7 +91,7 @@ public enum NDJSONIngest {
         events.reserveCapacity(lines.count)
         for line in lines {
             let value: JSONValue
-            do { value = try JSONParser.parse(Array(line.bytes)) } catch {
+            do { value = try JSONParser.parse(line.bytes) } catch {
                 throw AuditEventError(field: "", "not valid JSON: \(error)", line: line.number)
             }
             events.append(try AuditEvent(json: value, line: line.number))
@@ -171,12 +171,21 @@ enum DescriptorLineReader {
             if count == 0 { break }
             buffer.append(contentsOf: chunk[0..<count])
             var start = 0
-            while let newline = buffer[start...].firstIndex(of: 0x0A) {
+            while let newline = nextNewline(in: buffer, from: start) {
                 try body(buffer[start..<newline])
                 start = newline + 1
             }
             buffer.removeFirst(start)
         }
         if !buffer.isEmpty { try body(buffer[...]) }
+    }
+
+    private static func nextNewline(in buffer: [UInt8], from start: Int) -> Int? {
+        buffer.withUnsafeBufferPointer { bytes in
+            guard start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else {
+                return nil
+            }
+            return bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        }
     }
 }

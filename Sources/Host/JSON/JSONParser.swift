@@ -21,6 +21,17 @@ public enum JSONParser {
         return try result.get()
     }
 
+    /// Parses a slice in place (an NDJSON line inside a read buffer) without copying it.
+    public static func parse(_ bytes: ArraySlice<UInt8>) throws(JSONParseError) -> JSONValue {
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParseError) -> JSONValue in
+                var reader = JSONByteReader(bytes: buffer)
+                return try reader.parseDocument()
+            }
+        }
+        return try result.get()
+    }
+
     public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
         try parse([UInt8](data))
     }
