@@ -90,6 +90,10 @@ public enum NDJSONIngest {
         var events: [AuditEvent] = []
         events.reserveCapacity(lines.count)
         for line in lines {
+            if let event = AuditEventDecoder.decode(line.bytes) {
+                events.append(event)
+                continue
+            }
             let value: JSONValue
             do { value = try JSONParser.parse(line.bytes) } catch {
                 throw AuditEventError(field: "", "not valid JSON: \(error)", line: line.number)

@@ -43,7 +43,7 @@ public enum JSONParser {
 
 /// The parsing state: a cursor over the input bytes. Kept separate from `JSONParser` so the
 /// public surface is only the entry points.
-private struct JSONByteReader {
+struct JSONByteReader {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     var depth = 0

@@ -183,3 +183,59 @@ import Testing
         #expect(covered, "no checkpoint within 2 s with every_ms 100")
     }
 }
+
+/// The NDJSON fast decoder accepts only what the general path accepts, and then yields the
+/// same event; on anything else it steps aside (nil) so the general path reports the error.
+@Suite struct AuditEventDecoderTests {
+    func general(_ line: String) -> AuditEvent? {
+        guard let value = try? JSONParser.parse(line) else { return nil }
+        return try? AuditEvent(json: value)
+    }
+
+    func fast(_ line: String) -> AuditEvent? { AuditEventDecoder.decode(Array(line.utf8)[...]) }
+
+    @Test func agreesWithTheGeneralPathOnRandomAndMangledLines() throws {
+        var random = AuditFastPathTests.Generator(state: 42)
+        let pieces: [(String, String)] = [
+            ("actor", #"{"user":"alice","roles":["admin","dev"],"claims":{"org":"acme","n":[1,2.5,null]}}"#),
+            ("action", #""schema.change""#), ("outcome", #""denied""#), ("timestamp", #""2026-11-27T05:00:00.5+01:00""#),
+            ("tenant", #""t-1""#), ("request_id", "null"), ("target", #""billing \"main\"""#),
+            ("artifact_hash", "\"sha256:" + String(repeating: "ab", count: 32) + "\""),
+            ("data", #"{"k":{"deep":[true,false]},"s":"\u00e9\n"}"#),
+        ]
+        var accepted = 0
+        for round in 0..<3000 {
+            var members = pieces.shuffled(using: &random).filter { $0.0 == "actor" || $0.0 == "action" || $0.0 == "timestamp" || Bool.random(using: &random) }
+            if round % 7 == 0 { members.append(("tennant", #""x""#)) }
+            let space = [" ", "", "\t", "\n  "]
+            var line = "{" + members.map { "\(space.randomElement(using: &random)!)\"\($0.0)\"\(space.randomElement(using: &random)!):\($0.1)" }.joined(separator: ",") + "}"
+            if round % 3 == 0 {
+                // Mangle one byte: the result is usually invalid, sometimes still valid.
+                var bytes = Array(line.utf8)
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                if Bool.random(using: &random) { bytes.remove(at: at) } else { bytes[at] = Array(#"{}[],:"\ a1n"#.utf8).randomElement(using: &random)! }
+                line = String(decoding: bytes, as: UTF8.self)
+            }
+            let expected = general(line)
+            let decoded = fast(line)
+            if let decoded {
+                accepted += 1
+                #expect(decoded == expected, "\(line)")
+            } else if round % 3 != 0 && round % 7 != 0 {
+                Issue.record("the fast path stepped aside on a valid line: \(line)")
+            }
+        }
+        #expect(accepted > 1000)
+    }
+
+    @Test(arguments: [
+        #"{"actor":{"user":"a","roles":"x,y"},"action":"a.b","timestamp":"2026-01-01T00:00:00Z"}"#,
+        #"{"actor":{"user":"a"},"action":"a.b","action":"c.d","timestamp":"2026-01-01T00:00:00Z"}"#,
+        #"{"actor":{"user":"a"},"action":"A","timestamp":"2026-01-01T00:00:00Z"}"#,
+        "\u{FEFF}{}",
+        #"{"actor":{"user":"a"},"action":"a.b","data":[1]}"#,
+    ])
+    func stepsAsideOnWhatOnlyTheGeneralPathDecides(line: String) {
+        #expect(fast(line) == nil)
+    }
+}
