@@ -118,8 +118,8 @@ public struct CheckpointSettings: Sendable {
 
 /// `audit.delivery`: how the journal is fed to every sink.
 public struct DeliverySettings: Sendable {
-    public var batchEntries = 500
-    public var batchBytes = 1 << 20
+    public var batchEntries = 2000
+    public var batchBytes = 4 << 20
     public var lingerMilliseconds = 50
     /// Full-jitter exponential backoff: sleep random(0, min(cap, base × 2^attempt)).
     public var retryBaseMilliseconds = 100
