@@ -34,7 +34,6 @@ public enum NDJSONIngest {
         let queue = BoundedQueue<Item>(capacity: 2 * ProcessInfo.processInfo.activeProcessorCount + 2)
         let reader = Thread {
             var lines: [(number: Int, bytes: ArraySlice<UInt8>)] = []
-            var lineNumber = 0
             func ship() {
                 guard !lines.isEmpty else { return }
                 let group = PreparedGroup()
@@ -42,86 +41,108 @@ public enum NDJSONIngest {
                 lines = []
                 lines.reserveCapacity(groupSize)
                 queue.push(.group(group))
-                DispatchQueue.global().async { group.fill { try prepare(batch, log: log) } }
+                DispatchQueue.global().async { group.fill { prepare(batch, log: log) } }
             }
-            do {
-                try DescriptorLineReader.forEach(fd: input) { line in
-                    lineNumber += 1
-                    guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
-                    lines.append((lineNumber, line))
+            let end = LineReader().forEachLine(of: input, acceptingUnterminatedLastLine: true) { line, number, _ in
+                if line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
+                    // Copied out of the reader's block: the group outlives this call.
+                    lines.append((number, ArraySlice(line)))
                     if lines.count >= groupSize { ship() }
                 }
+                return true
+            }
+            if case .unreadable = end {
+                queue.push(.failed(POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)))
+            } else {
                 ship()
                 queue.push(.end)
-            } catch {
-                queue.push(.failed(error))
             }
         }
         reader.start()
         var summary = Summary()
         while true {
-            let bodies: [[UInt8]]
+            let prepared: Prepared
             switch queue.pop() {
             case .end:
                 return summary
             case .failed(let error):
                 throw Failure(underlying: error, recorded: summary)
             case .group(let group):
-                do { bodies = try group.wait() } catch {
-                    queue.close()
-                    throw Failure(underlying: error, recorded: summary)
-                }
+                prepared = group.wait()
             }
+            // The lines before a bad one are recorded; the bad one and everything after are not.
             let receipts: [JournalEntryReceipt]
-            do { receipts = try log.record(bodies) } catch {
+            do { receipts = try log.record(prepared.bodies) } catch {
                 queue.close()
                 throw Failure(underlying: error, recorded: summary)
             }
-            guard let first = receipts.first else { continue }
-            if summary.first == nil { summary.first = first }
-            summary.last = receipts.last
-            summary.count += receipts.count
-            onRecorded(receipts)
+            if let first = receipts.first {
+                if summary.first == nil { summary.first = first }
+                summary.last = receipts.last
+                summary.count += receipts.count
+                onRecorded(receipts)
+            }
+            if let failure = prepared.failure {
+                queue.close()
+                throw Failure(underlying: failure, recorded: summary)
+            }
         }
     }
 
-    /// Parses, validates and canonicalizes one group of lines (on a worker thread).
-    private static func prepare(_ lines: [(number: Int, bytes: ArraySlice<UInt8>)], log: AuditLog) throws -> [[UInt8]] {
+    /// A group's canonical bodies, and why the group stopped early when a line was bad.
+    struct Prepared {
+        var bodies: [[UInt8]]
+        var failure: (any Error)?
+    }
+
+    /// Parses, validates and canonicalizes one group of lines (on a worker thread), up to the
+    /// first bad line.
+    private static func prepare(_ lines: [(number: Int, bytes: ArraySlice<UInt8>)], log: AuditLog) -> Prepared {
         var events: [AuditEvent] = []
         events.reserveCapacity(lines.count)
+        var failure: (any Error)?
         for line in lines {
             if let event = AuditEventDecoder.decode(line.bytes) {
                 events.append(event)
                 continue
             }
-            let value: JSONValue
-            do { value = try JSONParser.parse(line.bytes) } catch {
-                throw AuditEventError(field: "", "not valid JSON: \(error)", line: line.number)
+            do {
+                let value: JSONValue
+                do { value = try JSONParser.parse(line.bytes) } catch {
+                    throw AuditEventError(field: "", "not valid JSON: \(error)", line: line.number)
+                }
+                events.append(try AuditEvent(json: value, line: line.number))
+            } catch {
+                failure = error
+                break
             }
-            events.append(try AuditEvent(json: value, line: line.number))
         }
-        return try log.prepare(events)
+        do {
+            return Prepared(bodies: try log.prepare(events), failure: failure)
+        } catch {
+            return Prepared(bodies: [], failure: error)
+        }
     }
 }
 
 /// One group's prepared bodies, filled by a worker and awaited by the writer in input order.
 final class PreparedGroup: @unchecked Sendable {
     private let condition = NSCondition()
-    private var result: Result<[[UInt8]], any Error>?
+    private var result: NDJSONIngest.Prepared?
 
-    func fill(_ work: () throws -> [[UInt8]]) {
-        let outcome = Result { try work() }
+    func fill(_ work: () -> NDJSONIngest.Prepared) {
+        let outcome = work()
         condition.lock()
         result = outcome
         condition.broadcast()
         condition.unlock()
     }
 
-    func wait() throws -> [[UInt8]] {
+    func wait() -> NDJSONIngest.Prepared {
         condition.lock()
         defer { condition.unlock() }
         while result == nil { condition.wait() }
-        return try result!.get()
+        return result!
     }
 }
 
@@ -158,38 +179,5 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         items.removeAll()
         condition.broadcast()
         condition.unlock()
-    }
-}
-
-/// Reads a file descriptor line by line in 1 MiB chunks, handing out slices without copying.
-enum DescriptorLineReader {
-    static func forEach(fd: Int32, _ body: (ArraySlice<UInt8>) throws -> Void) throws {
-        var buffer: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = read(fd, &chunk, chunk.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-            }
-            if count == 0 { break }
-            buffer.append(contentsOf: chunk[0..<count])
-            var start = 0
-            while let newline = nextNewline(in: buffer, from: start) {
-                try body(buffer[start..<newline])
-                start = newline + 1
-            }
-            buffer.removeFirst(start)
-        }
-        if !buffer.isEmpty { try body(buffer[...]) }
-    }
-
-    private static func nextNewline(in buffer: [UInt8], from start: Int) -> Int? {
-        buffer.withUnsafeBufferPointer { bytes in
-            guard start < bytes.count, let found = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else {
-                return nil
-            }
-            return bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
-        }
     }
 }

@@ -2,9 +2,9 @@
     import Glibc
 #endif
 
-/// Reads a file front to back in large blocks and hands out its newline-terminated lines in
-/// place, borrowed from the block: no copy per line and no buffer the size of the file (a
-/// FileSink file set may be many gigabytes). One reader reuses its block across files.
+/// Reads a file (or a pipe: `audit emit --stdin`) front to back in large blocks and hands out its
+/// newline-terminated lines in place, borrowed from the block: no copy per line and no buffer the
+/// size of the input (a FileSink file set may be many gigabytes). One reader reuses its block.
 final class LineReader {
     static let blockSize = 4 << 20
 
@@ -37,6 +37,16 @@ final class LineReader {
     ) -> End {
         guard case .success(let fd) = JournalFileIO.open(path, O_RDONLY) else { return .unreadable }
         defer { close(fd) }
+        return forEachLine(of: fd, visit)
+    }
+
+    /// `forEachLine(ofFileAt:)` on an open descriptor, read sequentially from where it stands.
+    /// With `acceptingUnterminatedLastLine` a last line without its newline is visited too (a
+    /// pipe's last line) instead of ending in `.unterminatedLine`.
+    func forEachLine(
+        of fd: Int32, acceptingUnterminatedLastLine: Bool = false,
+        _ visit: (_ line: UnsafeRawBufferPointer, _ number: Int, _ endOffset: UInt64) -> Bool
+    ) -> End {
         var fileOffset: UInt64 = 0  // of `block[0]`
         var filled = 0  // bytes of the file in the block
         var lineStart = 0  // first byte of the block not yet handed out
@@ -57,16 +67,16 @@ final class LineReader {
                 block = larger
                 capacity *= 2
             }
-            let read: Int
-            switch JournalFileIO.pread(
-                fd, into: UnsafeMutableRawBufferPointer(start: block + filled, count: capacity - filled),
-                at: fileOffset + UInt64(filled))
-            {
-            case .failure: return .unreadable
-            case .success(let count): read = count
+            let read = Glibc.read(fd, block + filled, capacity - filled)
+            if read < 0 {
+                if errno == EINTR { continue }
+                return .unreadable
             }
             if read == 0 {
-                return filled > 0 ? .unterminatedLine(lineNumber + 1) : .complete(fileOffset)
+                guard filled > 0 else { return .complete(fileOffset) }
+                guard acceptingUnterminatedLastLine else { return .unterminatedLine(lineNumber + 1) }
+                let line = UnsafeRawBufferPointer(start: block, count: filled)
+                return visit(line, lineNumber + 1, fileOffset + UInt64(filled)) ? .complete(fileOffset + UInt64(filled)) : .stopped
             }
             filled += read
             while let newline = memchr(block + scanned, 0x0A, filled - scanned) {
