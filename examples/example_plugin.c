@@ -664,6 +664,7 @@ static const laforge_audit_sink_vtable file_sink_vtable = {
     file_sink_health,
     file_sink_last_error,
     file_sink_destroy,
+    NULL, /* read_back (ABI 1.1): verify this sink's file with `laforge verify chain --file` */
 };
 
 /* ---------------------------------------------------------------------------------------------

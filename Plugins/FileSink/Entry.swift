@@ -62,7 +62,9 @@ private nonisolated(unsafe) let auditSinkVTable: UnsafeMutablePointer<laforge_au
             destroy: { pointer in
                 guard let pointer else { return }
                 Unmanaged<FileSinkInstance>.fromOpaque(UnsafeRawPointer(pointer)).release()
-            }))
+            },
+            // The host verifies FileSink files by reading them itself (`verify chain --file`).
+            read_back: nil))
     return table
 }()
 

@@ -1,5 +1,5 @@
 /*
- * Pins the 1.0 struct layouts on LP64 platforms (Linux x86_64 and aarch64). A change to any of
+ * Pins the 1.0 (and 1.1) struct layouts on LP64 platforms (Linux x86_64 and aarch64). A change to any of
  * these numbers breaks every plugin already built: append fields instead (see the header).
  */
 #include "laforge_plugin.h"
@@ -12,5 +12,8 @@ LAFORGE_STATIC_ASSERT(LAFORGE_AUDIT_SINK_VTABLE_SIZE_1_0 == 64, audit_sink_vtabl
 LAFORGE_STATIC_ASSERT(LAFORGE_SECRET_BACKEND_VTABLE_SIZE_1_0 == 80, secret_backend_vtable_size_1_0);
 LAFORGE_STATIC_ASSERT(sizeof(laforge_audit_record) == 48, audit_record_size_1_0);
 LAFORGE_STATIC_ASSERT(sizeof(laforge_audit_batch) == 32, audit_batch_size_1_0);
-LAFORGE_STATIC_ASSERT(sizeof(laforge_host_api) == 64, host_api_size_1_0);
+LAFORGE_STATIC_ASSERT(LAFORGE_HOST_API_SIZE_1_0 == 64, host_api_size_1_0);
+/* 1.1 */
+LAFORGE_STATIC_ASSERT(sizeof(laforge_host_api) == 72, host_api_size_1_1);
+LAFORGE_STATIC_ASSERT(sizeof(laforge_audit_sink_vtable) == 72, audit_sink_vtable_size_1_1);
 #endif

@@ -23,7 +23,9 @@ struct ConformanceRun {
     }
 
     func context(_ instanceName: String) -> PluginHostContext {
-        PluginHostContext(instanceName: instanceName, logger: kit.logger, metrics: metrics, secrets: nil)
+        // The kit checks plugins as development mode sees them (production only adds refusals).
+        PluginHostContext(
+            instanceName: instanceName, logger: kit.logger, metrics: metrics, secrets: nil, mode: .development)
     }
 
     func instanceName(_ capability: PluginCapability, _ role: String) -> String {

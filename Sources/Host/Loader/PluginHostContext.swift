@@ -13,7 +13,10 @@ final class PluginHostContext: @unchecked Sendable {
     let secrets: (any SecretResolving)?
     let table: UnsafeMutablePointer<laforge_host_api>
 
-    init(instanceName: String, logger: HostLogger, metrics: MetricsRegistry, secrets: (any SecretResolving)?) {
+    init(
+        instanceName: String, logger: HostLogger, metrics: MetricsRegistry, secrets: (any SecretResolving)?,
+        mode: LaForgeConfig.Mode = .development
+    ) {
         self.instanceName = instanceName
         self.logger = logger
         self.metrics = metrics
@@ -28,7 +31,8 @@ final class PluginHostContext: @unchecked Sendable {
                 gauge_set: hostGaugeSet,
                 histogram_observe: hostHistogramObserve,
                 resolve_secret: hostResolveSecret,
-                release_secret: hostReleaseSecret))
+                release_secret: hostReleaseSecret,
+                mode: mode == .production ? UInt32(LAFORGE_MODE_PRODUCTION.rawValue) : UInt32(LAFORGE_MODE_DEVELOPMENT.rawValue)))
         table.pointee.host_ctx = Unmanaged.passUnretained(self).toOpaque()
     }
 

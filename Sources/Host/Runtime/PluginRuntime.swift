@@ -108,7 +108,8 @@ public final class PluginRuntime: @unchecked Sendable {
                 case .failure(let failure): throw .config(failure.errors)
                 }
                 let context = PluginHostContext(
-                    instanceName: instance.name, logger: options.logger, metrics: options.metrics, secrets: secrets)
+                    instanceName: instance.name, logger: options.logger, metrics: options.metrics, secrets: secrets,
+                    mode: config.mode)
                 do {
                     switch capability {
                     case .auditSink:

@@ -41,7 +41,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------------- */
 
 #define LAFORGE_ABI_VERSION_MAJOR 1
-#define LAFORGE_ABI_VERSION_MINOR 0
+#define LAFORGE_ABI_VERSION_MINOR 1
 
 /* The name of the one function a plugin exports. */
 #define LAFORGE_PLUGIN_ENTRY_SYMBOL "laforge_plugin_entry"
@@ -184,7 +184,21 @@ typedef struct laforge_host_api {
      * and the status says why (LAFORGE_NOT_FOUND, LAFORGE_ACCESS_DENIED, LAFORGE_RETRY, ...). */
     int32_t (*resolve_secret)(void *host_ctx, const char *reference, laforge_buffer *out);
     void (*release_secret)(void *host_ctx, laforge_buffer *buffer);
+
+    /* ---- ABI 1.1 (read only when struct_size covers it, or when your abi_minor is >= 1) ---- */
+
+    /* The configuration's `mode`: LAFORGE_MODE_DEVELOPMENT or LAFORGE_MODE_PRODUCTION. In
+     * production a plugin refuses settings that weaken security (e.g. skipping TLS verification)
+     * with LAFORGE_INVALID_ARGUMENT from create. */
+    uint32_t mode;
 } laforge_host_api;
+
+typedef enum laforge_mode {
+    LAFORGE_MODE_DEVELOPMENT = 1,
+    LAFORGE_MODE_PRODUCTION = 2
+} laforge_mode;
+
+LAFORGE_STATIC_ASSERT(LAFORGE_MODE_DEVELOPMENT == 1 && LAFORGE_MODE_PRODUCTION == 2, modes_pinned);
 
 /* ---------------------------------------------------------------------------------------------
  * Audit sink capability
@@ -277,6 +291,27 @@ typedef struct laforge_audit_sink_vtable {
     /* Frees the instance. Called exactly once per instance that create() handed out (also after
      * a failed create), after every other call on it has returned. */
     void (*destroy)(laforge_instance *instance);
+
+    /* ---- ABI 1.1 (NULL or absent in a 1.0 vtable: the sink cannot be read back) ---- */
+
+    /* Reads back what this instance stored, so `laforge verify chain --sink` and
+     * `laforge audit query --sink` work on the sink's storage alone. Calls `visit` once per
+     * stored record of chain `chain_id` (NUL-terminated; NULL when the host does not know it: then
+     * read the one chain stored, or fail with LAFORGE_INVALID_ARGUMENT naming the chains found)
+     * with entries of seq >= `from_seq` in increasing seq order and each checkpoint of tree size
+     * > `from_seq` right after the entry that completes it (size N after entry N - 1; one of
+     * size 0 first). Records and `location` are borrowed for the call to `visit` only. In a
+     * record, `data`/`data_len` are the stored bytes exactly as written; `hash` and `prev_hash`
+     * may be NULL (the host recomputes everything from `data`). `location` is where a person
+     * finds the record in the sink, e.g. "table audit.entries, seq 41". `visit` returns 0 to go
+     * on and non-zero to stop: read_back then returns LAFORGE_OK at once. Returns LAFORGE_OK
+     * after the last record; LAFORGE_RETRY when the storage is unreachable; another status with
+     * last_error for anything else. Called like write (same threading), never concurrently with
+     * write on the same instance. */
+    int32_t (*read_back)(laforge_instance *instance, const char *chain_id, uint64_t from_seq,
+                         int32_t (*visit)(void *visit_ctx, const laforge_audit_record *record,
+                                          const char *location),
+                         void *visit_ctx);
 } laforge_audit_sink_vtable;
 
 /* ---------------------------------------------------------------------------------------------
@@ -381,6 +416,8 @@ typedef const laforge_plugin_descriptor *(*laforge_plugin_entry_fn)(
     (offsetof(laforge_audit_sink_vtable, destroy) + sizeof(void *))
 #define LAFORGE_SECRET_BACKEND_VTABLE_SIZE_1_0 \
     (offsetof(laforge_secret_backend_vtable, destroy) + sizeof(void *))
+#define LAFORGE_HOST_API_SIZE_1_0 \
+    (offsetof(laforge_host_api, release_secret) + sizeof(void *))
 
 #ifdef __cplusplus
 } /* extern "C" */

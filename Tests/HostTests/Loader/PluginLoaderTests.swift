@@ -11,16 +11,16 @@ import Testing
         #expect(library.descriptor.capabilities == [.auditSink])
     }
 
-    @Test func refusesAPluginThatRequiresMinor11() throws {
-        let error = try #require(try loadError("abi_1_1_required.c"))
+    @Test func refusesAPluginThatRequiresMinor12() throws {
+        let error = try #require(try loadError("abi_1_2_required.c"))
         #expect(error.kind == .incompatible)
-        #expect(error.message.contains("plugin requires ABI 1.1 but this host provides ABI 1.0"))
+        #expect(error.message.contains("plugin requires ABI 1.2 but this host provides ABI 1.1"))
     }
 
     @Test func refusesAnotherMajor() throws {
         let error = try #require(try loadError("abi_major_2.c"))
         #expect(error.kind == .incompatible)
-        #expect(error.message.contains("built for ABI 2.0 but this host provides ABI 1.0"))
+        #expect(error.message.contains("built for ABI 2.0 but this host provides ABI 1.1"))
     }
 
     @Test func refusesADescriptorSmallerThan10() throws {

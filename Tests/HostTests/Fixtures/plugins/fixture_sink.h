@@ -67,11 +67,12 @@ static FIXTURE_UNUSED void fixture_sink_destroy(laforge_instance *instance) {
     free(instance);
 }
 
-/* A complete 1.0 sink vtable with the given create and write (flush and health are optional). */
+/* A complete sink vtable with the given create and write (flush, health and read_back are
+ * optional), declared 1.0-sized as a plugin built against the 1.0 header would. */
 #define FIXTURE_SINK_VTABLE(schema, create_fn, write_fn)                                       \
     {                                                                                          \
-        sizeof(laforge_audit_sink_vtable), LAFORGE_THREADING_SERIAL, schema, create_fn,        \
-            write_fn, NULL, NULL, fixture_sink_last_error, fixture_sink_destroy                \
+        LAFORGE_AUDIT_SINK_VTABLE_SIZE_1_0, LAFORGE_THREADING_SERIAL, schema, create_fn,       \
+            write_fn, NULL, NULL, fixture_sink_last_error, fixture_sink_destroy, NULL          \
     }
 
 /* A 1.0 descriptor offering `caps` with the given vtables. */
