@@ -67,7 +67,9 @@ extension VerifyCommand.Chain {
         } else {
             let summary = round.checks.map { "\($0.what) \($0.passed == nil ? "skipped" : $0.passed! ? "ok" : "FAILED")" }
             print("round \(round.number): \(round.passed ? "OK" : "FAILED") — \(summary.joined(separator: ", "))")
-            for check in round.checks where check.passed == false { printError("laforge: verify chain --watch: \(check.what): \(check.detail)") }
+        }
+        for check in round.checks where check.passed == false {
+            printError("laforge: verify chain --watch: round \(round.number): \(check.what): \(check.detail)")
         }
         if let error = round.recordError { printError("laforge: warning: the round could not be recorded in the audit log: \(error)") }
         fflush(nil)  // one line per round, even into a pipe
