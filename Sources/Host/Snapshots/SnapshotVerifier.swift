@@ -103,7 +103,9 @@ public struct SnapshotVerifier: Sendable {
         }
         let events: [JournalEntry]
         do {
-            events = try AuditReader.open(config: config).scan(matching: AuditQuery(action: "snapshot.sign"))
+            let reader = try AuditReader.open(config: config)
+            defer { reader.journal.close() }
+            events = try reader.scan(matching: AuditQuery(action: "snapshot.sign"))
         } catch {
             report.warnings.append("cannot cross-check against the audit journal: \(error.message)")
             return
