@@ -21,13 +21,21 @@ struct VerifyCommand: ParsableCommand {
         @Option(name: .customLong("key"), help: ArgumentHelp("A checkpoint verifier key file (PATH.pub); repeatable.", valueName: "path"))
         var keyFiles: [String] = []
         @Flag(help: "Print the report as JSON.") var json = false
+        @Flag(help: "Verify the snapshot chain (links, signatures, artifacts) instead of the audit chain.") var snapshots = false
+        @Option(name: .customLong("artifact-root"), help: ArgumentHelp("Where relative snapshot artifact paths are re-hashed (default: the working directory).", valueName: "dir"))
+        var artifactRoot: String?
+        @Option(help: ArgumentHelp("Re-verify the journal, file sinks and snapshots every INTERVAL (500ms, 30s, 5m, 1h) until interrupted.", valueName: "interval"))
+        var watch: String?
+        @Flag(name: .customLong("fail-fast"), help: "With --watch: exit 1 at the first failing round.") var failFast = false
 
         func validate() throws {
             if file != nil && sink != nil { throw ValidationError("give --file or --sink, not both") }
+            try validateSnapshotOptions()
         }
 
         func run() throws {
             let config = try global.loadConfig()
+            if snapshots || watch != nil { return try runSnapshotsOrWatch(config) }
             var extraKeys: [Ed25519VerifierKey] = []
             for path in keyFiles {
                 do { extraKeys.append(try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8))) } catch {

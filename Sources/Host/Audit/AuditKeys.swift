@@ -20,37 +20,46 @@ struct AuditKeys {
 
     /// The checkpoint signer, plus a notice when it was just generated.
     func checkpointSigner(origin: String) throws(AuditLogError) -> (Ed25519SigningKey, notice: String?) {
-        let keyPath = path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint")
+        try signer(
+            at: path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint"), name: origin,
+            purpose: "checkpoint", setting: "audit.checkpoints.key_file")
+    }
+
+    /// The Ed25519 signing key at `keyPath`; in development mode generated (named `name`) when
+    /// absent, with a notice. `purpose` and `setting` name the key and its config key in messages.
+    func signer(at keyPath: String, name: String, purpose: String, setting: String) throws(AuditLogError)
+        -> (Ed25519SigningKey, notice: String?)
+    {
         if FileManager.default.fileExists(atPath: keyPath) {
             do { return (try Ed25519SigningKey(contentsOfFile: keyPath), nil) } catch {
-                throw AuditLogError(.configuration, "checkpoint signing key \(keyPath): \(error.message)")
+                throw AuditLogError(.configuration, "\(purpose) signing key \(keyPath): \(error.message)")
             }
         }
         guard config.mode == .development else {
             throw AuditLogError(
                 .configuration,
-                "no checkpoint signing key at \(keyPath): production mode never generates one; create it with "
+                "no \(purpose) signing key at \(keyPath): production mode never generates one; create it with "
                     + "`laforge keys generate --out \(keyPath)` and keep a copy of \(keyPath).pub for verifiers "
-                    + "(or set audit.checkpoints.key_file)")
+                    + "(or set \(setting))")
         }
         do {
             try createPrivateDirectory(for: keyPath)
-            let key = try Ed25519SigningKey.generate(name: origin)
+            let key = try Ed25519SigningKey.generate(name: name)
             let temporary = Self.temporaryPath(for: keyPath)
             try KeyFileWriter.write(key, to: temporary)
             defer { unlink(temporary + ".pub") }
             guard try Self.publish(temporary, as: keyPath) else {
-                // Another process generated it first (concurrent first emits): use theirs.
+                // Another process generated it first (concurrent first uses): use theirs.
                 do { return (try Ed25519SigningKey(contentsOfFile: keyPath), nil) } catch {
-                    throw AuditLogError(.configuration, "checkpoint signing key \(keyPath): \(error.message)")
+                    throw AuditLogError(.configuration, "\(purpose) signing key \(keyPath): \(error.message)")
                 }
             }
             if rename(temporary + ".pub", keyPath + ".pub") != 0 { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-            return (key, "generated a checkpoint signing key at \(keyPath) (development mode); verifier key: \(keyPath).pub")
+            return (key, "generated a \(purpose) signing key at \(keyPath) (development mode); verifier key: \(keyPath).pub")
         } catch let error as AuditLogError {
             throw error
         } catch let error as KeyFormatError {
-            throw AuditLogError(.configuration, "cannot create the checkpoint signing key: \(error.message)")
+            throw AuditLogError(.configuration, "cannot create the \(purpose) signing key: \(error.message)")
         } catch {
             throw AuditLogError(.configuration, "cannot create \(keyPath): \(error.localizedDescription)")
         }

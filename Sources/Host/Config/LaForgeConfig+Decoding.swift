@@ -1,7 +1,7 @@
 import Foundation
 
 extension LaForgeConfig {
-    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit"]
+    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit", "snapshots", "approvals"]
 
     /// Decodes an interpolated document. Checks run in the order a user fixes things: the version
     /// first (a newer file's keys would otherwise all look unknown), then the keys, then each
@@ -41,6 +41,8 @@ extension LaForgeConfig {
         self.init(
             sourcePath: sourceName, version: version, mode: mode, stateDir: stateDir, pluginDir: pluginDir,
             trustedKeys: trustedKeys, secretBackends: secretBackends, audit: audit, document: document)
+        snapshots = try SnapshotSettings.decode(root.optional("snapshots"))
+        approvals = try ApprovalPolicy.decode(root.optional("approvals"), baseDirectory: baseDirectory)
     }
 
     // MARK: - Sections

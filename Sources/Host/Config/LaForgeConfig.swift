@@ -39,6 +39,10 @@ public struct LaForgeConfig: Sendable {
     /// Secret-backend plugin instances, in file order. They never hold `${secret:…}` references.
     public var secretBackends: [PluginInstanceConfig]
     public var audit: AuditConfig
+    /// `snapshots:`: the snapshot signing key and retired keys (docs/SNAPSHOTS.md).
+    public var snapshots = SnapshotSettings()
+    /// `approvals:`: when a snapshot counts as approved (docs/SNAPSHOTS.md).
+    public var approvals = ApprovalPolicy()
     /// The whole document after interpolation, for tools that show the effective configuration
     /// (render it with `toJSON(redactingSecrets: true)`).
     public var document: YAMLNode

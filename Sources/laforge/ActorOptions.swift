@@ -1,0 +1,48 @@
+import ArgumentParser
+import LaForgeHost
+
+/// Who acts (`--actor`, `--role`), until identity comes from the IdP; the default is
+/// `approvals.actor` in the configuration.
+struct ActorOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The acting user (default: approvals.actor.user from the configuration).", valueName: "user"))
+    var actor: String?
+    @Option(name: .customLong("role"), help: ArgumentHelp("A role the actor acts with (repeatable).", valueName: "role"))
+    var roles: [String] = []
+
+    /// The actor, or nil when neither the flags nor the configuration name one.
+    func resolve(_ config: LaForgeConfig) -> AuditActor? {
+        if let actor { return AuditActor(user: actor, roles: roles) }
+        guard var configured = config.approvals.actor else { return nil }
+        if !roles.isEmpty { configured.roles = roles }
+        return configured
+    }
+
+    func require(_ config: LaForgeConfig) throws(ExitCode) -> AuditActor {
+        guard let actor = resolve(config) else {
+            throw fail("who acts? pass --actor USER [--role ROLE]… or set approvals.actor in the configuration", ExitCode.validationFailure)
+        }
+        return actor
+    }
+}
+
+extension SnapshotError {
+    var exitCode: ExitCode {
+        switch kind {
+        case .invalidInput: return ExitCode.validationFailure
+        case .configuration: return LaForgeExit.configError
+        case .storage: return LaForgeExit.runtimeError
+        case .corrupt: return LaForgeExit.verificationFailed
+        }
+    }
+}
+
+/// Reads `--key PATH.pub` verifier key files.
+func readVerifierKeys(_ paths: [String]) throws(ExitCode) -> [Ed25519VerifierKey] {
+    var keys: [Ed25519VerifierKey] = []
+    for path in paths {
+        do { keys.append(try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8))) } catch {
+            throw fail("\(path): \(error)", LaForgeExit.configError)
+        }
+    }
+    return keys
+}
