@@ -31,7 +31,13 @@ struct AuditTableSchema {
             try connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", ["laforge-schema:\(config.tableName)"])
             try connection.execute(
                 """
-                CREATE SCHEMA IF NOT EXISTS "\(config.schema)";
+                DO $create$ BEGIN
+                    -- Only when missing: CREATE SCHEMA checks the database privilege even with
+                    -- IF NOT EXISTS, and an owner given a ready schema needs no such privilege.
+                    IF to_regnamespace('"\(config.schema)"') IS NULL THEN
+                        CREATE SCHEMA "\(config.schema)";
+                    END IF;
+                END $create$;
                 CREATE TABLE IF NOT EXISTS \(versionTable) (
                     version integer PRIMARY KEY,
                     applied_at timestamptz NOT NULL DEFAULT now(),
