@@ -200,7 +200,11 @@ final class PostgresAuditInstance {
                 rollback(connection)
                 if error.kind == .badData && end - start > 1 {
                     // One record the server cannot take: find it, storing the ones before it.
-                    return writeOneByOne(records, from: start, to: end, chain: chain, config: config, connection: connection)
+                    if let failed = writeOneByOne(records, from: start, to: end, chain: chain, config: config, connection: connection) {
+                        return failed
+                    }
+                    start = end
+                    continue
                 }
                 return WriteResult(status: fail(writeFailure(error, connection)), stored: start)
             }
@@ -219,9 +223,10 @@ final class PostgresAuditInstance {
             "writing to \(config!.tableName) on \(connection.endpoint) failed: \(error.message)" + (hint.isEmpty ? "" : " (\(hint))"))
     }
 
+    /// Writes records one per transaction; nil when all were stored, else the failure.
     private func writeOneByOne(
         _ records: [Record], from start: Int, to end: Int, chain: String, config: PostgresAuditConfig, connection: PostgresConnection
-    ) -> WriteResult {
+    ) -> WriteResult? {
         for index in start..<end {
             do {
                 if case .conflict(let at, let message) = try writeChunk(records[index...index], chain: chain, config: config, connection: connection) {
@@ -240,7 +245,7 @@ final class PostgresAuditInstance {
                 return WriteResult(status: fail(failure), stored: index)
             }
         }
-        return WriteResult(status: Status.retry, stored: end)  // the rest follows on the next call
+        return nil
     }
 
     private func rollback(_ connection: PostgresConnection) {

@@ -12,9 +12,12 @@ import LaForgeHost
 struct PostgresBenchmark {
     var entries = 100_000
     var singleRows = 5_000
+    /// Rows per host batch and per COPY transaction (one commit each).
+    var batchRows = 5_000
 
     init(arguments: [String]) {
-        let options = integerOptions(arguments, known: ["--entries", "--single-rows"])
+        let options = integerOptions(arguments, known: ["--entries", "--single-rows", "--batch"])
+        batchRows = options["--batch"] ?? batchRows
         entries = options["--entries"] ?? entries
         singleRows = options["--single-rows"] ?? singleRows
     }
@@ -67,10 +70,11 @@ struct PostgresBenchmark {
         ProcessRun.run(workspace.laforge, ["audit", "emit", "--stdin", "--config", fill], input: eventsPath).checked("laforge audit emit --stdin")
         let deliverConfig = workspace.writeConfig("deliver.yaml", stateName: "state", audit: """
               checkpoints: { every_entries: 1000, every_ms: 0 }
+              delivery: { batch_entries: \(batchRows), batch_bytes: 67108864 }
               sinks:
                 - name: pg
                   library: libPostgresAudit.so
-                  config: { dsn: "${env:LAFORGE_BENCH_PG_DSN}", batch_size: 1000 }
+                  config: { dsn: "${env:LAFORGE_BENCH_PG_DSN}", batch_size: \(batchRows) }
             """)
         setenv("LAFORGE_BENCH_PG_DSN", server.dsn(database: database), 1)
         // Creates the tables (not timed).
@@ -94,7 +98,7 @@ struct PostgresBenchmark {
         print("raw psql \\copy, chain raw-a            \(format(rawBefore, 0)) rows/s")
         let deliver = ProcessRun.run(workspace.laforge, ["audit", "deliver", "--config", deliverConfig]).checked("laforge audit deliver")
         let plugin = Double(entries) / deliver.seconds
-        print("PostgresAudit (laforge audit deliver)   \(format(plugin, 0)) rows/s  (\(format(deliver.seconds, 2)) s, COPY batches of 1000 rows, host batches of 2000, checkpoints every 1000)")
+        print("PostgresAudit (laforge audit deliver)   \(format(plugin, 0)) rows/s  (\(format(deliver.seconds, 2)) s, one COPY transaction per host batch of \(batchRows) rows, checkpoints every 1000)")
         let rawAfter = rawCopy("raw-b")
         print("raw psql \\copy, chain raw-b            \(format(rawAfter, 0)) rows/s")
 

@@ -23,7 +23,7 @@ default:
                laforge-bench ingest [--events N] [--rounds N] [--raw-seconds S] [--peer-seconds S]
                laforge-bench verify [--entries N] [--rounds N]
                laforge-bench sink-down [--events N] [--flush-timeout S]
-               laforge-bench postgres [--entries N] [--single-rows N]
+               laforge-bench postgres [--entries N] [--single-rows N] [--batch N]
           abi        per-call cost of a batch write through the C ABI vs a direct C call and a Swift
                      protocol call; host start-up time with every plugin loaded
           ingest     durable ingest through `laforge audit emit --stdin` (journal, then FileSink) vs

@@ -158,6 +158,19 @@ import Testing
         #expect(try setup.sql("SELECT count(*), max(seq) FROM audit.entries") == "11|10")
         #expect(try setup.sql("SELECT actor FROM audit.entries WHERE seq = 7") == "u7")
 
+        // Bytes the server refuses (invalid UTF-8) fail that record alone: the ones before it
+        // are stored, the host dead-letters it and goes on.
+        var invalid = Self.record(21, user: "x")
+        invalid.data = Array(invalid.data.dropLast(2)) + [0xFF, 0x7D]
+        let bad = try sink.write(AuditBatch(chainID: "c1", records: [Self.record(20, user: "u20"), invalid, Self.record(22, user: "u22")]))
+        guard case .permanentError(1, let refusal) = bad else {
+            Issue.record("expected a permanent error at index 1, got \(bad)")
+            return
+        }
+        #expect(refusal.contains("the server refuses entry seq 21"), "\(refusal)")
+        #expect(try setup.sql("SELECT string_agg(seq::text, ',' ORDER BY seq) FROM audit.entries WHERE seq >= 20") == "20")
+        #expect(try sink.write(AuditBatch(chainID: "c1", records: [Self.record(22, user: "u22")])) == .stored)
+
         // Another chain in the same table is independent.
         #expect(try sink.write(AuditBatch(chainID: "c2", records: [Self.record(0, user: "other", chain: "c2")])) == .stored)
         #expect(try setup.sql("SELECT count(*) FROM audit.entries WHERE chain_id = 'c2'") == "1")
