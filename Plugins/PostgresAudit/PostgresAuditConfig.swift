@@ -9,7 +9,7 @@ struct PostgresAuditConfig {
     var hasDSN = false
     var schema = "audit"
     var table = "entries"
-    var batchSize = 1000
+    var batchSize = 2000
     var manageSchema = true
     var statementTimeoutMilliseconds: UInt64 = 60_000
     /// Values that must never appear in a message: the password and the DSN.
@@ -44,7 +44,7 @@ struct PostgresAuditConfig {
         "application_name":{"type":"string","default":"laforge"},\
         "schema":{"type":"string","pattern":"^[a-z_][a-z0-9_]*$","maxLength":63,"default":"audit"},\
         "table":{"type":"string","pattern":"^[a-z_][a-z0-9_]*$","maxLength":48,"default":"entries"},\
-        "batch_size":{"type":"integer","minimum":1,"maximum":100000,"default":1000},\
+        "batch_size":{"type":"integer","minimum":1,"maximum":100000,"default":2000},\
         "manage_schema":{"type":"boolean","default":true},\
         "statement_timeout_ms":{"type":"integer","minimum":0,"default":60000}}}
         """
