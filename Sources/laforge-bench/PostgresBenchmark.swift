@@ -55,7 +55,7 @@ struct PostgresBenchmark {
         workspace.printHeader()
         let server = connect(workspace)
         defer {
-            if server.startedHere { _ = ProcessRun.run(workspace.packageRoot + "/scripts/services/postgres", ["stop"]) }
+            if server.startedHere { _ = Self.runService(workspace, "stop", standardOutput: "/dev/null") }
         }
         let database = "laforge_bench_\(getpid())"
         server.run(["-c", "CREATE DATABASE \(database) ENCODING 'UTF8' TEMPLATE template0"], what: "create database")
@@ -124,9 +124,12 @@ struct PostgresBenchmark {
         if let dsn = environment["LAFORGE_PG_DSN"], !dsn.isEmpty {
             return Server(dsn: dsn, psql: psql, startedHere: false)
         }
-        let start = ProcessRun.run(workspace.packageRoot + "/scripts/services/postgres", ["start"]).checked("scripts/services/postgres start")
+        let exportsPath = workspace.path("postgres.env")
+        guard Self.runService(workspace, "start", standardOutput: exportsPath) == 0 else { fail("scripts/services/postgres start failed") }
+        let printed = (try? String(contentsOfFile: exportsPath, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: exportsPath)
         var exports: [String: String] = [:]
-        for line in start.standardOutput.split(separator: "\n") where line.hasPrefix("export ") {
+        for line in printed.split(separator: "\n") where line.hasPrefix("export ") {
             let pair = line.dropFirst("export ".count).split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { continue }
             exports[String(pair[0])] = String(pair[1]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
@@ -135,6 +138,25 @@ struct PostgresBenchmark {
             fail("scripts/services/postgres start printed no LAFORGE_TEST_PG_DSN")
         }
         return Server(dsn: dsn, psql: bin + "/psql", startedHere: true)
+    }
+
+    /// Runs `scripts/services/postgres ACTION` with posix_spawn and waitpid: Foundation's Process
+    /// can miss the exit of a script whose child daemonizes (the postmaster) and wait forever.
+    /// Standard error stays the benchmark's (the script's progress lines).
+    static func runService(_ workspace: BenchWorkspace, _ action: String, standardOutput: String) -> Int32 {
+        let command = [workspace.packageRoot + "/scripts/services/postgres", action]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, standardOutput, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var arguments = command.map { strdup($0) } + [nil]
+        defer { for argument in arguments { free(argument) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, command[0], &actions, nil, &arguments, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status
     }
 
     /// The journal's entries as the rows the plugin writes: a COPY text file (for \copy) and a
