@@ -23,6 +23,6 @@ struct PostgresAuditError: Error {
     }
 
     static func invalidConfig(_ message: String) -> PostgresAuditError {
-        PostgresAuditError(Status.invalidArgument, "invalid PostgresAudit configuration: \(message)")
+        PostgresAuditError(Status.invalidArgument, "invalid configuration: \(message)")
     }
 }

@@ -387,6 +387,17 @@ import Testing
         #expect(insert.stderr.contains("permission denied"), "\(insert.stderr)")
     }
 
+    @Test func theConformanceKitPassesAgainstTheServer() throws {
+        let setup = try Setup()
+        let config = #"{"dsn":"\#(setup.environment["LAFORGE_PG_DSN"]!)"}"#
+        let result = try CLIRunner.run(
+            ["plugins", "check", CLIRunner.buildDirectory + "/libPostgresAudit.so", "--sink-config", config], in: setup.sandbox.root)
+        #expect(result.status == 0, "\(setup.server.scrub(result.output))")
+        #expect(result.stdout.contains(" passed, 0 failed"), "\(setup.server.scrub(result.output))")
+        #expect(result.stdout.contains("PASS audit_sink idempotent-resend"))
+        #expect(!result.output.contains(setup.server.password))
+    }
+
     @Test func theExampleConfigurationValidatesAgainstTheServer() throws {
         let setup = try Setup()
         let example = CPluginBuilder.packageRoot.appendingPathComponent("config/examples/postgres.yaml").path
