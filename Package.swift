@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "LaForgeHost", targets: ["LaForgeHost"]),
         // Plugins are shared libraries the host dlopens; `swift build` puts them beside `laforge`.
         .library(name: "FileSink", type: .dynamic, targets: ["FileSink"]),
+        .library(name: "PostgresAudit", type: .dynamic, targets: ["PostgresAudit"]),
         .library(name: "example_plugin", type: .dynamic, targets: ["ExamplePlugin"]),
         .library(name: "bench_null_sink", type: .dynamic, targets: ["BenchNullSink"]),
         .executable(name: "laforge-bench", targets: ["laforge-bench"]),
@@ -56,6 +57,8 @@ let package = Package(
         // Plugins. Tests never depend on these (each exports the same entry symbol); they find
         // the built .so files next to the test binary.
         .target(name: "FileSink", dependencies: ["PluginABI"], path: "Plugins/FileSink"),
+        // JSONReader.swift is FileSink's, linked in (a symlink): one small config reader for both.
+        .target(name: "PostgresAudit", dependencies: ["PluginABI", "CLibPQ"], path: "Plugins/PostgresAudit"),
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",

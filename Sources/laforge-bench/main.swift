@@ -15,12 +15,15 @@ case "verify":
     VerifyBenchmark(arguments: Array(arguments.dropFirst())).run()
 case "sink-down":
     SinkDownBenchmark(arguments: Array(arguments.dropFirst())).run()
+case "postgres":
+    PostgresBenchmark(arguments: Array(arguments.dropFirst())).run()
 default:
     FileHandle.standardError.write(Data("""
         usage: laforge-bench abi [--iterations N] [--batch N]
                laforge-bench ingest [--events N] [--rounds N] [--raw-seconds S] [--peer-seconds S]
                laforge-bench verify [--entries N] [--rounds N]
                laforge-bench sink-down [--events N] [--flush-timeout S]
+               laforge-bench postgres [--entries N] [--single-rows N] [--batch N]
           abi        per-call cost of a batch write through the C ABI vs a direct C call and a Swift
                      protocol call; host start-up time with every plugin loaded
           ingest     durable ingest through `laforge audit emit --stdin` (journal, then FileSink) vs
@@ -30,6 +33,9 @@ default:
                      SHA-256 of the same bytes (openssl dgst, an in-process loop)
           sink-down  RSS while a sink refuses every write for 1M events (the journal holds the
                      backlog)
+          postgres   PostgresAudit's delivered rows/s vs raw psql \\copy of the same rows into the
+                     same table and single-row INSERTs (server: $LAFORGE_PG_DSN, else a throwaway
+                     cluster from scripts/services/postgres)
         Build first: swift build -c release, then .build/release/laforge-bench COMMAND.
 
         """.utf8))

@@ -251,6 +251,8 @@ extension AuditCommand {
         @Option(help: "An action, or a prefix like rbac.*.") var action: String?
         @Option(help: "At most this many entries.") var limit = 1000
         @Flag(help: "Print each entry's canonical JSON.") var json = false
+        @Option(help: ArgumentHelp("Search what this sink stored (read back through its plugin) instead of the journal.", valueName: "name"))
+        var sink: String?
 
         func run() throws {
             var query = AuditQuery(actor: actor, tenant: tenant, action: action)
@@ -258,6 +260,16 @@ extension AuditCommand {
                 guard let text else { continue }
                 guard let time = AuditTimestamp(rfc3339: text) else { throw ValidationError("\(flag) must be RFC 3339, e.g. 2026-11-27T00:00:00Z") }
                 set(time)
+            }
+            if let sink {
+                let readBack = try openSinkReadBack(global, sink: sink)
+                defer { readBack.close() }
+                do {
+                    try readBack.forEachEntry(matching: query, limit: limit) { printEntry($0, json: json) }
+                } catch {
+                    throw failReadBack(error)
+                }
+                return
             }
             let reader = try openAuditReader(global)
             do {

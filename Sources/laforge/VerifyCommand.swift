@@ -12,7 +12,8 @@ struct VerifyCommand: ParsableCommand {
             discussion: """
                 Verifies the journal (default), a FileSink file set (--file PATH: PATH.1, PATH.2, …, \
                 PATH; a numbered file alone from the checkpoint it starts with), or a sink by name \
-                (--sink). Exit 0 when valid, 1 with the first bad seq and what is wrong.
+                (--sink: a FileSink's files, or what any other sink reads back from its storage, \
+                e.g. PostgresAudit's table). Exit 0 when valid, 1 with the first bad seq and what is wrong.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -65,6 +66,16 @@ struct VerifyCommand: ParsableCommand {
                     throw fail("\(path): no such file", LaForgeExit.runtimeError)
                 }
                 report = ChainSource.verifyFiles(files, verifier: verifier) { progress.update($0, $1, unit: "bytes") }
+            } else if let sink {
+                // Any other sink is read back through its plugin (ABI 1.1 read_back).
+                let readBack = try openSinkReadBack(global, sink: sink)
+                defer { readBack.close() }
+                what = "sink \(sink)"
+                do {
+                    report = try ChainSource.verifySink(readBack.sink, chainID: readBack.chainID, verifier: verifier)
+                } catch {
+                    throw failReadBack(error)
+                }
             } else {
                 what = "journal in \(config.stateDir)"
                 let reader: AuditReader
@@ -102,7 +113,8 @@ struct VerifyCommand: ParsableCommand {
             }
         }
 
-        /// The file to verify: --file, or the `path` of a FileSink sink named by --sink.
+        /// The file to verify: --file, or the `path` of a FileSink sink named by --sink (other
+        /// sinks: nil, they are read back).
         private func filePath(_ config: LaForgeConfig) throws(ExitCode) -> String? {
             if let file { return file }
             guard let sink else { return nil }
@@ -111,11 +123,7 @@ struct VerifyCommand: ParsableCommand {
                     "no sink named \(sink) (configured: \(config.sinks.map(\.name).joined(separator: ", ")))",
                     LaForgeExit.configError)
             }
-            guard instance.library.contains("FileSink"), let path = instance.configJSON["path"]?.stringValue else {
-                throw fail(
-                    "sink \(sink) (\(instance.library)) cannot be read back for verification by this version; "
-                        + "verify the journal, or the sink's own storage", LaForgeExit.runtimeError)
-            }
+            guard instance.library.contains("FileSink"), let path = instance.configJSON["path"]?.stringValue else { return nil }
             return path
         }
     }

@@ -72,6 +72,67 @@ public final class AuditSinkInstance: @unchecked Sendable {
         try handle.call("health") { () throws(PluginCallError) in try handle.check(health(handle.handle), "health") }
     }
 
+    /// True when the plugin offers read_back (ABI 1.1): its storage can be verified and
+    /// searched on its own.
+    public var canReadBack: Bool { vtable.read_back != nil }
+
+    /// Streams what the sink stored for chain `chainID` (nil: the one chain it holds), from
+    /// entry `from` on, in the sink's order, through the same call gate as write. `visit` gets
+    /// each record borrowed for the call and returns false to stop. A plugin's failure is
+    /// thrown with its status and last_error; a sink without read_back throws UNSUPPORTED.
+    public func readBack(
+        chainID: String?, from: UInt64 = 0, _ visit: (StoredRecord) -> Bool
+    ) throws(PluginCallError) {
+        guard let readBack = vtable.read_back else {
+            throw PluginCallError(
+                .failed(.unsupported), instance: name, function: "read_back",
+                "the plugin \(library.descriptor.name) cannot read back what it stored")
+        }
+        try handle.call("read_back") { () throws(PluginCallError) in
+            try withoutActuallyEscaping(visit) { visit throws(PluginCallError) in
+                var reader = StoredRecordVisitor(visit: visit)
+                let code = withUnsafeMutablePointer(to: &reader) { context in
+                    if let chainID {
+                        return chainID.withCString { readBack(handle.handle, $0, from, StoredRecordVisitor.callback, context) }
+                    }
+                    return readBack(handle.handle, nil, from, StoredRecordVisitor.callback, context)
+                }
+                try handle.check(code, "read_back")
+            }
+        }
+    }
+
     /// Destroys the instance after calls in flight return. Idempotent.
     public func close() { handle.close() }
+}
+
+/// One record a sink hands back from its storage, borrowed for the visit only.
+public struct StoredRecord {
+    /// nil for a kind this host does not know (reported, never guessed at).
+    public var kind: AuditRecordKind?
+    public var rawKind: UInt32
+    public var seq: UInt64
+    /// The stored bytes exactly as the sink holds them.
+    public var data: UnsafeRawBufferPointer
+    /// Where a person finds the record in the sink (`table audit.entries, seq 41`).
+    public var location: String
+}
+
+/// Carries the Swift visitor through read_back's `visit_ctx`.
+private struct StoredRecordVisitor {
+    let visit: (StoredRecord) -> Bool
+
+    static let callback: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<laforge_audit_record>?, UnsafePointer<CChar>?) -> Int32 = {
+        context, recordPointer, location in
+        guard let context, let recordPointer else { return 1 }
+        let visitor = context.assumingMemoryBound(to: StoredRecordVisitor.self)
+        let (record, _) = copySizePrefixed(UnsafeRawPointer(recordPointer), into: laforge_audit_record())
+        let data = record.data_len == 0 || record.data == nil
+            ? UnsafeRawBufferPointer(start: nil, count: 0)
+            : UnsafeRawBufferPointer(start: record.data, count: record.data_len)
+        let stored = StoredRecord(
+            kind: AuditRecordKind(rawValue: record.kind), rawKind: record.kind, seq: record.seq, data: data,
+            location: location.map { String(cString: $0) } ?? "")
+        return visitor.pointee.visit(stored) ? 0 : 1
+    }
 }

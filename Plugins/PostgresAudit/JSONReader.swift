@@ -1,0 +1,1 @@
+../FileSink/JSONReader.swift
