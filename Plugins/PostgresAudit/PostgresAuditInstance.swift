@@ -111,10 +111,10 @@ final class PostgresAuditInstance {
         return connection
     }
 
-    /// write's status for a failure of `ready`: refused credentials, privileges or settings
-    /// are PERMANENT_ERROR (an operator must act); the rest is retried.
+    /// write's status for a failure of `ready`: refused credentials, privileges or settings are
+    /// ACCESS_DENIED (an operator must act; the host keeps the records); the rest is retried.
     private static func writeStatus(_ createStatus: Int32) -> Int32 {
-        createStatus == Status.accessDenied || createStatus == Status.invalidArgument ? Status.permanentError : Status.retry
+        createStatus == Status.accessDenied || createStatus == Status.invalidArgument ? Status.accessDenied : Status.retry
     }
 
     // MARK: write

@@ -68,12 +68,15 @@ enum PostgresFailure: Equatable {
         }
     }
 
-    /// The status `write` returns: RETRY while the server may come back; PERMANENT_ERROR when
-    /// credentials or privileges are refused (the rule: an operator must act).
+    /// The status `write` returns: RETRY while the server may come back; ACCESS_DENIED when the
+    /// database refuses this sink as a whole (credentials, privileges, settings: an operator must
+    /// act, and the host keeps the records meanwhile); PERMANENT_ERROR only for a record the
+    /// server will never take.
     var writeStatus: Int32 {
         switch self {
         case .transient, .other: Status.retry
-        case .accessDenied, .unknownDatabase, .tlsSetup, .unsuitableDatabase, .badData: Status.permanentError
+        case .accessDenied, .unknownDatabase, .tlsSetup, .unsuitableDatabase: Status.accessDenied
+        case .badData: Status.permanentError
         }
     }
 

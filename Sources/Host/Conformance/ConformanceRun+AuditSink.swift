@@ -123,6 +123,8 @@ extension ConformanceRun {
             return "RETRY with stored=\(stored) of \(records)" + (message.isEmpty ? "" : " (\(message))")
         case .permanentError(let stored, let message):
             return "PERMANENT_ERROR at record \(stored) of \(records)" + (message.isEmpty ? "" : " (\(message))")
+        case .refused(let stored, let message):
+            return "ACCESS_DENIED with stored=\(stored) of \(records)" + (message.isEmpty ? "" : " (\(message))")
         }
     }
 
@@ -163,6 +165,8 @@ extension ConformanceRun {
                 case .stored, .retry: return nil
                 case .permanentError(let stored, let message):
                     return "PERMANENT_ERROR at record \(stored) of 2 (\(message))"
+                case .refused(_, let message):
+                    return "ACCESS_DENIED (\(message))"
                 }
             } catch {
                 return error.message

@@ -100,6 +100,21 @@ public final class DeliveryWorker: @unchecked Sendable {
                 let wait = retry.delayMilliseconds(attempt: failures - 1)
                 log.logger.log(.warning, "sink \(sink.name): write failed, retrying in \(wait) ms (attempt \(failures)): \(message)")
                 guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return false }
+            case .refused(let stored, let message):
+                // The sink, not a record, is the problem: keep everything and ask again later,
+                // however long it takes (the retry limit is for records, not for operators).
+                if stored > 0 {
+                    start += stored
+                    advance(batch, through: start)
+                    log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
+                }
+                failures += 1
+                log.metrics.counterAdd("laforge_delivery_refusals_total", labels: labels, 1)
+                let wait = retry.delayMilliseconds(attempt: failures - 1)
+                log.logger.log(
+                    .error,
+                    "sink \(sink.name): refuses access, an operator must act; \(audit.count - start) record(s) kept, asking again in \(wait) ms: \(message)")
+                guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return false }
             case .permanentError(let stored, let message):
                 start += stored
                 log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))

@@ -9,6 +9,9 @@ public enum SinkWriteOutcome: Sendable, Equatable {
     case retry(stored: Int, message: String)
     /// `stored` leading records were stored; the record at index `stored` can never be.
     case permanentError(stored: Int, message: String)
+    /// `stored` leading records were stored; the sink refuses the rest until an operator acts
+    /// (ACCESS_DENIED: credentials, privileges, a missing database). Re-send later; never dead-letter.
+    case refused(stored: Int, message: String)
 }
 
 /// A created audit-sink instance of a plugin.
@@ -50,12 +53,13 @@ public final class AuditSinkInstance: @unchecked Sendable {
             switch status {
             case .retry: return .retry(stored: stored, message: handle.lastError())
             case .permanentError: return .permanentError(stored: stored, message: handle.lastError())
+            case .accessDenied: return .refused(stored: stored, message: handle.lastError())
             case .unknown(let value):
                 throw PluginCallError(.protocolViolation, instance: name, function: "write", "returned unknown status \(value)")
             default:
                 throw PluginCallError(
                     .protocolViolation, instance: name, function: "write",
-                    "returned \(status); write may only return OK, RETRY or PERMANENT_ERROR (\(handle.lastError()))")
+                    "returned \(status); write may only return OK, RETRY, PERMANENT_ERROR or ACCESS_DENIED (\(handle.lastError()))")
             }
         }
     }

@@ -266,7 +266,11 @@ typedef struct laforge_audit_sink_vtable {
      * stored. Otherwise `*stored` (set to 0 by the host) says how many leading records were
      * stored; with LAFORGE_RETRY the host re-sends the rest later, with
      * LAFORGE_PERMANENT_ERROR the record at index *stored is the one that can never be stored:
-     * the host dead-letters it and continues after it. An empty batch (count 0) must succeed.
+     * the host dead-letters it and continues after it. With LAFORGE_ACCESS_DENIED (ABI 1.1) the
+     * sink as a whole refuses this host until an operator acts (credentials rejected, privilege
+     * missing, database or index gone): the host keeps the rest, reports last_error as an
+     * error, and re-sends it with backoff; nothing is dead-lettered for it. A 1.0 host treats
+     * it as a contract violation, which also keeps the records. An empty batch (count 0) must succeed.
      * Any other status, or *stored out of range, breaks the contract: the host keeps the
      * records, logs the violation and retries the batch later, never counting it delivered. */
     int32_t (*write)(laforge_instance *instance, const laforge_audit_batch *batch,

@@ -82,6 +82,24 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: setup.sandbox.stateDirectory).contains("deadletter") == false)
     }
 
+    /// ACCESS_DENIED is the sink refusing as a whole (rejected credentials): the host keeps every
+    /// record, says an operator must act, and delivers everything once the sink lets it in.
+    @Test func aSinkRefusingAccessKeepsEveryRecordUntilItLetsTheHostIn() throws {
+        let setup = try setup(sinkOptions: "fail_first: 4, refuse_access: true")
+        defer { setup.log.journal.close() }
+        for seq in 0..<12 { try setup.log.emit(auditEvent("u\(seq)")) }
+        let runtime = try setup.startRuntime()
+        defer { runtime.close() }
+
+        let results = DeliveryEngine.deliverAll(log: setup.log, runtime: runtime, timeoutMilliseconds: 60_000)
+        #expect(results == ["flaky": true], "\(setup.captured.text)")
+        #expect(setup.sinkLines() == expectedLines(entries: Array(0..<12), checkpoints: []))
+        #expect(setup.metric("laforge_delivery_refusals_total") == 4)
+        #expect(setup.captured.text.contains("refuses access, an operator must act"))
+        #expect(setup.captured.text.contains("failing write call 4 of the first 4 on purpose (access denied)"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: setup.sandbox.stateDirectory).contains("deadletter") == false)
+    }
+
     @Test func aPermanentlyRefusedEntryIsDeadLetteredAndRecordedAndTheRestDelivered() throws {
         let setup = try setup(sinkOptions: "permanent_seq: 7")
         defer { setup.log.journal.close() }

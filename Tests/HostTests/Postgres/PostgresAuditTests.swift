@@ -308,7 +308,9 @@ import Testing
         #expect(try setup.sql("SELECT to_regclass('audit.entries') IS NULL") == "t")
     }
 
-    @Test func aPasswordChangedWhileRunningIsAPermanentErrorNamingTheCause() throws {
+    /// Refused credentials are the sink's problem, not a record's: ACCESS_DENIED, so the host
+    /// keeps every record (nothing dead-lettered) until an operator fixes the password.
+    @Test func aPasswordChangedWhileRunningIsRefusedAccessNamingTheCause() throws {
         let setup = try Setup()
         let role = "writer_" + setup.database.suffix(8)
         let password = "Pw-" + UUID().uuidString
@@ -329,8 +331,8 @@ import Testing
             return
         }
         let outcome = try sink.write(AuditBatch(chainID: "c1", records: [Self.record(1, user: "b")]))
-        guard case .permanentError(let stored, let message) = outcome else {
-            Issue.record("expected a permanent error, got \(outcome)")
+        guard case .refused(let stored, let message) = outcome else {
+            Issue.record("expected ACCESS_DENIED, got \(outcome)")
             return
         }
         #expect(stored == 0)

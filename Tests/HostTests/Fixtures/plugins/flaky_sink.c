@@ -4,6 +4,8 @@
  *   path           the file it appends `<seq> entry` / `<size> checkpoint` lines to (required)
  *   fail_first     return LAFORGE_RETRY (with a last_error) for the first N write calls of the
  *                  instance, storing nothing (default 0)
+ *   refuse_access  fail those calls with LAFORGE_ACCESS_DENIED instead (default false), as a
+ *                  sink whose credentials were rejected
  *   permanent_seq  return LAFORGE_PERMANENT_ERROR for the entry with this seq, with *stored = its
  *                  index in the batch, after storing the records before it (default -1: never)
  *
@@ -25,11 +27,13 @@ static const char flaky_schema[] =
     "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"path\"],\"properties\":{"
     "\"path\":{\"type\":\"string\",\"minLength\":1},"
     "\"fail_first\":{\"type\":\"integer\",\"minimum\":0,\"default\":0},"
+    "\"refuse_access\":{\"type\":\"boolean\",\"default\":false},"
     "\"permanent_seq\":{\"type\":\"integer\",\"minimum\":-1,\"default\":-1}}}";
 
 typedef struct flaky_sink {
     char path[1024];
     long long fail_first;
+    int refuse_access;
     long long permanent_seq;
     long long write_calls;
     long long last_entry;      /* highest entry seq stored, -1 when none */
@@ -103,6 +107,8 @@ static int32_t flaky_create(const char *config_json, size_t config_len, const la
     }
     value = flaky_find(config_json, "fail_first");
     sink->fail_first = value == NULL ? 0 : strtoll(value, NULL, 10);
+    value = flaky_find(config_json, "refuse_access");
+    sink->refuse_access = value != NULL && strncmp(value, "true", 4) == 0;
     value = flaky_find(config_json, "permanent_seq");
     sink->permanent_seq = value == NULL ? -1 : strtoll(value, NULL, 10);
     flaky_read_back(sink);
@@ -143,9 +149,9 @@ static int32_t flaky_write(laforge_instance *instance, const laforge_audit_batch
     if (sink == NULL || batch == NULL || stored == NULL) return LAFORGE_INVALID_ARGUMENT;
     sink->write_calls++;
     if (sink->write_calls <= sink->fail_first) {
-        sprintf(sink->last_error, "flaky: failing write call %lld of the first %lld on purpose", sink->write_calls,
-                sink->fail_first);
-        return LAFORGE_RETRY;
+        sprintf(sink->last_error, "flaky: failing write call %lld of the first %lld on purpose%s", sink->write_calls,
+                sink->fail_first, sink->refuse_access ? " (access denied)" : "");
+        return sink->refuse_access ? LAFORGE_ACCESS_DENIED : LAFORGE_RETRY;
     }
     for (index = 0; index < batch->count; index++) {
         const laforge_audit_record *record = batch->records[index];
