@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FileSink", type: .dynamic, targets: ["FileSink"]),
         .library(name: "example_plugin", type: .dynamic, targets: ["ExamplePlugin"]),
         .library(name: "bench_null_sink", type: .dynamic, targets: ["BenchNullSink"]),
+        .library(name: "SIEMWebhook", type: .dynamic, targets: ["SIEMWebhook"]),
         .executable(name: "laforge-bench", targets: ["laforge-bench"]),
     ],
     dependencies: [
@@ -37,6 +38,13 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        // zlib: gzip request bodies (SIEMWebhook's `gzip: true`).
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // The project's one HTTP client (libcurl): SIEMWebhook now, KMSSecrets later.
+        .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Sources/HTTPClient"),
 
         // The host library (module LaForgeHost: Foundation already has a type named `Host`).
         .target(
@@ -56,6 +64,9 @@ let package = Package(
         // Plugins. Tests never depend on these (each exports the same entry symbol); they find
         // the built .so files next to the test binary.
         .target(name: "FileSink", dependencies: ["PluginABI"], path: "Plugins/FileSink"),
+        .target(
+            name: "SIEMWebhook", dependencies: ["PluginABI", "HTTPClient", "CSodium", "CZlib"],
+            path: "Plugins/SIEMWebhook"),
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
