@@ -82,7 +82,7 @@ let package = Package(
 
         .testTarget(
             name: "LaForgeHostTests",
-            dependencies: ["LaForgeHost", "PluginABI"],
+            dependencies: ["LaForgeHost", "PluginABI", "HTTPClient"],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]),
     ]
