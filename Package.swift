@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "example_plugin", type: .dynamic, targets: ["ExamplePlugin"]),
         .library(name: "bench_null_sink", type: .dynamic, targets: ["BenchNullSink"]),
         .library(name: "SIEMWebhook", type: .dynamic, targets: ["SIEMWebhook"]),
+        .library(name: "KMSSecrets", type: .dynamic, targets: ["KMSSecrets"]),
         .executable(name: "laforge-bench", targets: ["laforge-bench"]),
     ],
     dependencies: [
@@ -45,6 +46,8 @@ let package = Package(
 
         // The project's one HTTP client (libcurl): SIEMWebhook now, KMSSecrets later.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Sources/HTTPClient"),
+        // RSA/ECDSA through libcrypto (KMSSecrets signs GCP JWT-bearer assertions with RS256).
+        .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], path: "Sources/OpenSSLCrypto"),
 
         // The host library (module LaForgeHost: Foundation already has a type named `Host`).
         .target(
@@ -67,6 +70,9 @@ let package = Package(
         .target(
             name: "SIEMWebhook", dependencies: ["PluginABI", "HTTPClient", "CSodium", "CZlib"],
             path: "Plugins/SIEMWebhook"),
+        .target(
+            name: "KMSSecrets", dependencies: ["PluginABI", "HTTPClient", "OpenSSLCrypto", "CSodium"],
+            path: "Plugins/KMSSecrets"),
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
