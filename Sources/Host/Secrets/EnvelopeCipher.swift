@@ -44,7 +44,7 @@ public final class EnvelopeCipher: @unchecked Sendable {
 
     public func seal(_ plaintext: UnsafeRawBufferPointer, context: EnvelopeContext) throws(EnvelopeError) -> [UInt8] {
         let cacheKey = DataKeyCache.Key(
-            backend: backend.name, keyID: keyID ?? "", contextDigest: SHA256.hash(context.keyContext), wrappedDigest: nil)
+            backend: backend.name, keyID: keyID ?? "", contextDigest: context.keyContextDigest, wrappedDigest: nil)
         let dataKey: DataKeyCache.DataKey
         if let cached = cache.keyForSealing(cacheKey, plaintextBytes: plaintext.count) {
             dataKey = cached
@@ -54,7 +54,7 @@ public final class EnvelopeCipher: @unchecked Sendable {
             // The opening side may reuse it too (a service often reads what it just wrote).
             cache.store(dataKey, for: openingKey(dataKey.wrapped, context))
         }
-        let digest = SHA256.hash(context.fieldContext)
+        let digest = context.fieldContextDigest
         let header = try EnvelopeCiphertext.header(keyID: keyID ?? "", wrappedKey: dataKey.wrapped, contextDigest: digest)
         let additional = header + context.fieldContext
         var out = header
@@ -78,7 +78,7 @@ public final class EnvelopeCipher: @unchecked Sendable {
 
     public func open(_ ciphertext: [UInt8], context: EnvelopeContext) throws(EnvelopeError) -> SecretValue {
         let (envelope, headerCount) = try EnvelopeCiphertext.decode(ciphertext)
-        guard envelope.contextDigest == SHA256.hash(context.fieldContext) else {
+        guard envelope.contextDigest == context.fieldContextDigest else {
             throw EnvelopeError(
                 .wrongContext,
                 "the field was sealed for another context than tenant \(context.tenant), field \(context.fieldPath)")
@@ -123,7 +123,7 @@ public final class EnvelopeCipher: @unchecked Sendable {
 
     private func openingKey(_ wrapped: [UInt8], _ context: EnvelopeContext, keyID: String? = nil) -> DataKeyCache.Key {
         DataKeyCache.Key(
-            backend: backend.name, keyID: keyID ?? self.keyID ?? "", contextDigest: SHA256.hash(context.keyContext),
+            backend: backend.name, keyID: keyID ?? self.keyID ?? "", contextDigest: context.keyContextDigest,
             wrappedDigest: SHA256.hash(wrapped))
     }
 

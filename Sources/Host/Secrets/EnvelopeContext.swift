@@ -12,6 +12,9 @@ public struct EnvelopeContext: Sendable, Hashable {
     public let keyContext: [UInt8]
     /// RFC 8785 bytes of `{"field":…, "tenant":…, …extra}`: what each field's AEAD tag covers.
     public let fieldContext: [UInt8]
+    /// SHA-256 of each, computed once: the cache key and the envelope's context digest.
+    public let keyContextDigest: [UInt8]
+    public let fieldContextDigest: [UInt8]
 
     public init(tenant: String, fieldPath: String, extra: [String: String] = [:]) throws(EnvelopeError) {
         guard !tenant.isEmpty else { throw EnvelopeError(.invalidContext, "the tenant is empty: every sealed field belongs to a tenant") }
@@ -27,5 +30,7 @@ public struct EnvelopeContext: Sendable, Hashable {
         keyContext = JSONCanonicalizer.canonicalize(.object(keyMembers))
         keyMembers["field"] = .string(fieldPath)
         fieldContext = JSONCanonicalizer.canonicalize(.object(keyMembers))
+        keyContextDigest = SHA256.hash(keyContext)
+        fieldContextDigest = SHA256.hash(fieldContext)
     }
 }
