@@ -123,3 +123,92 @@ func expectNoSecrets(_ text: String, _ secrets: [String], sourceLocation: Source
 extension Array where Element == UInt8 {
     var base64: String { Data(self).base64EncodedString() }
 }
+
+/// A fake from `Fixtures/kms-fakes/` (TLS on a free port of 127.0.0.1, certificate from a
+/// `TestPKI`), stopped by its PID. It prints its port when it listens; requests go to `log`.
+final class KMSFakeServer {
+    let process = Process()
+    let port: Int
+    let log: String
+    let pki: TestPKI
+    private let stderrPath: String
+
+    var url: String { "https://127.0.0.1:\(port)" }
+
+    init(_ script: String, _ arguments: [String], directory: String) throws {
+        pki = try TestPKI(in: directory)
+        log = directory + "/\(script).requests.ndjson"
+        stderrPath = directory + "/\(script).stderr"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: try testPython())
+        process.arguments = [fixtureURL("kms-fakes/\(script)").path, "--log", log, "--cert", pki.serverCertificate, "--key", pki.serverKey]
+            + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while true {
+            let byte = output.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty || byte == Data("\n".utf8) { break }
+            line.append(byte)
+        }
+        guard let port = Int(String(decoding: line, as: UTF8.self)) else {
+            process.waitUntilExit()
+            throw AuditTestFailure("\(script) did not start: \((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")")
+        }
+        self.port = port
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// POST /control: inject faults (`{"throttle": 2}`) or expire every token.
+    func control(_ json: String) throws {
+        let result = try runPython(
+            "-c", ["import ssl, sys, urllib.request; ctx = ssl.create_default_context(cafile=sys.argv[2]); "
+                + "urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/control', data=sys.argv[3].encode(), method='POST'), context=ctx).read()",
+                url, pki.caFile, json])
+        _ = result
+    }
+
+    func requests() throws -> [JSONValue] {
+        try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { try JSONParser.parse(String($0)) }
+    }
+
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+}
+
+func temporaryDirectory(_ prefix: String) throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    return directory
+}
+
+/// Runs a program and returns its stdout; throws with its stderr when it fails.
+func runProgram(_ path: String, _ arguments: [String], in directory: String? = nil) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+    let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw AuditTestFailure("\(path) \(arguments.joined(separator: " ")) failed: \(String(decoding: stderrData, as: UTF8.self))")
+    }
+    return String(decoding: stdoutData, as: UTF8.self)
+}
