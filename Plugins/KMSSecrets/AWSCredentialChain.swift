@@ -7,6 +7,8 @@ import HTTPClient
 final class AWSCredentialChain {
     let sources: [any AWSCredentialSource]
     private var cached: AWSCredentials?
+    /// Told where each fresh set of credentials came from (never the secret parts).
+    var onLoad: (AWSCredentials) -> Void = { _ in }
     /// How long before expiry credentials are refreshed (the SDKs use 5 to 15 minutes).
     static let refreshWindowSeconds = 300.0
 
@@ -45,6 +47,7 @@ final class AWSCredentialChain {
         for source in sources {
             if let credentials = try source.load() {
                 cached = credentials
+                onLoad(credentials)
                 return credentials
             }
         }

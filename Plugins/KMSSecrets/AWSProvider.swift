@@ -1,4 +1,5 @@
 import HTTPClient
+import PluginABI
 
 /// AWS: KMS for key operations, Secrets Manager for secrets, one credential chain for both.
 /// Ciphertexts are KMS's own CiphertextBlob bytes, so any AWS SDK decrypts them with the same
@@ -13,6 +14,8 @@ final class AWSProvider: KMSProvider {
             throw KMSError.config("region: no AWS region (set region, AWS_REGION or AWS_DEFAULT_REGION, or the profile's region)")
         }
         credentials = try AWSCredentialChain.standard(config: config, environment: environment, region: region, http: transport.client)
+        let host = transport.host
+        credentials.onLoad = { host.log(LAFORGE_LOG_INFO, "KMSSecrets: using \($0)") }
         kms = AWSKMSClient(
             endpoint: AWSEndpoints.kms(config: config, environment: environment, region: region), region: region,
             credentials: credentials, transport: transport)

@@ -32,14 +32,8 @@ public final class EnvelopeCipher: @unchecked Sendable {
     public var kmsCalls: Int { counters.withLock { calls } }
 
     public func seal(_ plaintext: [UInt8], context: EnvelopeContext) throws(EnvelopeError) -> [UInt8] {
-        let copy = plaintext
-        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(copy.count, 1), alignment: 1)
-        defer {
-            sodium_memzero(bytes.baseAddress, bytes.count)
-            bytes.deallocate()
-        }
-        bytes.copyBytes(from: copy)
-        return try seal(UnsafeRawBufferPointer(start: bytes.baseAddress, count: copy.count), context: context)
+        let result = plaintext.withUnsafeBytes { bytes in Result { () throws(EnvelopeError) in try seal(bytes, context: context) } }
+        return try result.get()
     }
 
     public func seal(_ plaintext: UnsafeRawBufferPointer, context: EnvelopeContext) throws(EnvelopeError) -> [UInt8] {
@@ -54,23 +48,23 @@ public final class EnvelopeCipher: @unchecked Sendable {
             // The opening side may reuse it too (a service often reads what it just wrote).
             cache.store(dataKey, for: openingKey(dataKey.wrapped, context))
         }
-        let digest = context.fieldContextDigest
-        let header = try EnvelopeCiphertext.header(keyID: keyID ?? "", wrappedKey: dataKey.wrapped, contextDigest: digest)
-        let additional = header + context.fieldContext
-        var out = header
-        let nonceStart = out.count
-        out += [UInt8](repeating: 0, count: EnvelopeCiphertext.nonceCount + plaintext.count + EnvelopeCiphertext.tagCount)
+        // One allocation: header, nonce, ciphertext and tag written in place. The header is the
+        // associated data; it holds the digest of the canonical field context, so the tag covers
+        // the context as well.
+        var out = try EnvelopeCiphertext.header(keyID: keyID ?? "", wrappedKey: dataKey.wrapped, contextDigest: context.fieldContextDigest,
+                                                reserving: EnvelopeCiphertext.nonceCount + plaintext.count + EnvelopeCiphertext.tagCount)
+        let headerCount = out.count
+        out.append(contentsOf: repeatElement(0, count: EnvelopeCiphertext.nonceCount + plaintext.count + EnvelopeCiphertext.tagCount))
         out.withUnsafeMutableBufferPointer { buffer in
-            let nonce = buffer.baseAddress! + nonceStart
+            let header = buffer.baseAddress!
+            let nonce = header + headerCount
             randombytes_buf(nonce, EnvelopeCiphertext.nonceCount)
             var sealedCount: UInt64 = 0
             dataKey.plaintext.withUnsafeBytes { key in
-                additional.withUnsafeBufferPointer { ad in
-                    _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
-                        nonce + EnvelopeCiphertext.nonceCount, &sealedCount,
-                        plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plaintext.count),
-                        ad.baseAddress, UInt64(ad.count), nil, nonce, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
-                }
+                _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+                    nonce + EnvelopeCiphertext.nonceCount, &sealedCount,
+                    plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(plaintext.count),
+                    header, UInt64(headerCount), nil, nonce, key.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
         }
         return out
@@ -95,7 +89,7 @@ public final class EnvelopeCipher: @unchecked Sendable {
         guard dataKey.plaintext.count == Self.dataKeyCount else {
             throw EnvelopeError(.tampered, "the unwrapped data key has \(dataKey.plaintext.count) bytes, not \(Self.dataKeyCount)")
         }
-        let additional = Array(ciphertext[..<headerCount]) + context.fieldContext
+        let additional = Array(ciphertext[..<headerCount])
         var plaintext = [UInt8](repeating: 0, count: max(envelope.sealed.count - EnvelopeCiphertext.tagCount, 1))
         defer { plaintext.withUnsafeMutableBytes { sodium_memzero($0.baseAddress, $0.count) } }
         var openedCount: UInt64 = 0

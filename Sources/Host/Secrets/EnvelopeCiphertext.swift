@@ -10,8 +10,9 @@
 /// …       ciphertext ‖ 16-byte Poly1305 tag
 /// ```
 ///
-/// The AEAD's associated data is every byte before the nonce followed by the canonical field
-/// context, so neither the header nor the context can be changed without the tag failing.
+/// The AEAD's associated data is every byte before the nonce (the header). The header holds the
+/// SHA-256 of the canonical field context, so neither the header nor the context can be changed
+/// without the tag failing; a wrong context is reported before decryption by comparing digests.
 public struct EnvelopeCiphertext: Sendable, Equatable {
     public static let version: UInt8 = 1
     public static let algorithmXChaCha20Poly1305: UInt8 = 1
@@ -35,16 +36,22 @@ public struct EnvelopeCiphertext: Sendable, Equatable {
     }
 
     /// The bytes before the nonce (also the first part of the associated data).
-    public static func header(keyID: String, wrappedKey: [UInt8], contextDigest: [UInt8]) throws(EnvelopeError) -> [UInt8] {
+    public static func header(
+        keyID: String, wrappedKey: [UInt8], contextDigest: [UInt8], reserving extra: Int = 0
+    ) throws(EnvelopeError) -> [UInt8] {
         let key = Array(keyID.utf8)
         guard key.count <= 0xFFFF, wrappedKey.count <= 0xFFFF, !wrappedKey.isEmpty else {
             throw EnvelopeError(.malformedCiphertext, "the key id or wrapped key is too long for the envelope format")
         }
         var header: [UInt8] = [version, algorithmXChaCha20Poly1305]
-        header.reserveCapacity(2 + 2 + key.count + 2 + wrappedKey.count + digestCount)
-        header += [UInt8(key.count >> 8), UInt8(key.count & 0xFF)] + key
-        header += [UInt8(wrappedKey.count >> 8), UInt8(wrappedKey.count & 0xFF)] + wrappedKey
-        header += contextDigest
+        header.reserveCapacity(2 + 2 + key.count + 2 + wrappedKey.count + digestCount + extra)
+        header.append(UInt8(key.count >> 8))
+        header.append(UInt8(key.count & 0xFF))
+        header.append(contentsOf: key)
+        header.append(UInt8(wrappedKey.count >> 8))
+        header.append(UInt8(wrappedKey.count & 0xFF))
+        header.append(contentsOf: wrappedKey)
+        header.append(contentsOf: contextDigest)
         return header
     }
 
