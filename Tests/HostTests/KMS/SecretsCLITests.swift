@@ -116,3 +116,31 @@ import Testing
         expectNoSecrets(get.stderr + missingProfile.stderr, moto.secrets)
     }
 }
+
+/// The shipped example configurations load, start their plugins, and (AWS) work against moto with
+/// nothing but the standard AWS variables.
+@Suite(.serialized) struct KMSExampleConfigTests {
+    @Test func exampleConfigsValidateAndTheAWSOneReadsASecret() throws {
+        let moto = try MotoFixture.shared()
+        let directory = try temporaryDirectory("laforge-kms-examples")
+        let root = CPluginBuilder.packageRoot.path
+        let environment = [
+            "LAFORGE_KMS_KEY_ID": moto.keyID, "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto.url,
+            "AWS_ACCESS_KEY_ID": moto.adminKeyID, "AWS_SECRET_ACCESS_KEY": moto.adminSecret, "AWS_PROFILE": "",
+            "AWS_SESSION_TOKEN": "", "GOOGLE_CLOUD_PROJECT": "laforge-test",
+            "LAFORGE_KEY_VAULT_URL": "https://laforge-test.vault.azure.net",
+        ]
+        for name in ["kms-aws", "kms-gcp", "kms-azure"] {
+            let result = try CLIRunner.run(
+                ["config", "validate", "--config", "\(root)/config/examples/\(name).yaml", "--state-dir", directory + "/state"],
+                environment: environment, in: directory)
+            #expect(result.status == 0, "\(name): \(result.output)")
+        }
+        let get = try CLIRunner.run(
+            ["secrets", "get", "laforge/db-password", "--config", "\(root)/config/examples/kms-aws.yaml", "--state-dir", directory + "/state"],
+            environment: environment, in: directory)
+        #expect(get.status == 0, "\(get.stderr)")
+        #expect(get.stdout == moto.dbPassword)
+        expectNoSecrets(get.stderr, moto.secrets)
+    }
+}
