@@ -27,11 +27,24 @@ final class AWSProvider: KMSProvider {
     func getSecret(_ name: String) throws(KMSError) -> SecretBytes { try secrets.getSecretValue(name) }
 
     func encrypt(keyID: String, plaintext: UnsafeRawBufferPointer, context: EncryptionContext) throws(KMSError) -> [UInt8] {
-        try kms.encrypt(keyID: keyID, plaintext: plaintext, context: context)
+        guard plaintext.count > 0 else {
+            let marked = context.adding(EmptyPlaintext.awsContextKey, "1")
+            let blob = try EmptyPlaintext.withSealedByte { (byte) throws(KMSError) -> [UInt8] in
+                try kms.encrypt(keyID: keyID, plaintext: byte, context: marked)
+            }
+            return EmptyPlaintext.awsMagic + blob
+        }
+        return try kms.encrypt(keyID: keyID, plaintext: plaintext, context: context)
     }
 
     func decrypt(keyID: String?, ciphertext: [UInt8], context: EncryptionContext) throws(KMSError) -> SecretBytes {
-        try kms.decrypt(keyID: keyID, ciphertext: ciphertext, context: context)
+        if EmptyPlaintext.isAWSEmpty(ciphertext) {
+            let opened = try kms.decrypt(
+                keyID: keyID, ciphertext: Array(ciphertext.dropFirst(EmptyPlaintext.awsMagic.count)),
+                context: context.adding(EmptyPlaintext.awsContextKey, "1"))
+            return try EmptyPlaintext.opened(opened, provider: "aws kms Decrypt")
+        }
+        return try kms.decrypt(keyID: keyID, ciphertext: ciphertext, context: context)
     }
 
     func generateDataKey(keyID: String, length: Int, context: EncryptionContext) throws(KMSError) -> (SecretBytes, [UInt8])? {

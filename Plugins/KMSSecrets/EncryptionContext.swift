@@ -30,7 +30,17 @@ struct EncryptionContext {
         self.pairs = pairs
     }
 
+    private init(canonical: [UInt8], pairs: [(key: String, value: String)]) {
+        self.canonical = canonical
+        self.pairs = pairs
+    }
+
     var isEmpty: Bool { pairs.isEmpty }
+
+    /// This context plus one more pair (for AWS request bodies only; `canonical` is unchanged).
+    func adding(_ key: String, _ value: String) -> EncryptionContext {
+        EncryptionContext(canonical: canonical, pairs: pairs + [(key, value)])
+    }
 
     /// `{"k":"v",...}` for AWS request bodies.
     var jsonObject: String {

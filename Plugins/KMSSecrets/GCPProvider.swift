@@ -25,14 +25,24 @@ final class GCPProvider: KMSProvider {
 
     func encrypt(keyID: String, plaintext: UnsafeRawBufferPointer, context: EncryptionContext) throws(KMSError) -> [UInt8] {
         let key = try Self.keyName(keyID)
+        guard plaintext.count > 0 else {
+            let ciphertext = try EmptyPlaintext.withSealedByte { (byte) throws(KMSError) -> [UInt8] in
+                try kms.encrypt(key: keyID, plaintext: byte, aad: EmptyPlaintext.gcpAADPrefix + context.canonical)
+            }
+            return ProviderCiphertext(keyName: key, payload: ciphertext, version: EmptyPlaintext.gcpVersion).encoded()
+        }
         let ciphertext = try kms.encrypt(key: keyID, plaintext: plaintext, aad: context.canonical)
         return ProviderCiphertext(keyName: key, payload: ciphertext).encoded()
     }
 
     func decrypt(keyID: String?, ciphertext: [UInt8], context: EncryptionContext) throws(KMSError) -> SecretBytes {
-        let envelope = try ProviderCiphertext(decoding: ciphertext, provider: "gcp kms decrypt")
+        let envelope = try ProviderCiphertext(decoding: ciphertext, provider: "gcp kms decrypt", versions: [1, EmptyPlaintext.gcpVersion])
         if let keyID, try Self.keyName(keyID) != envelope.keyName {
             throw KMSError(.invalidCiphertext, "gcp kms decrypt: the ciphertext was made with \(envelope.keyName), not \(keyID)")
+        }
+        if envelope.version == EmptyPlaintext.gcpVersion {
+            let opened = try kms.decrypt(key: envelope.keyName, ciphertext: envelope.payload, aad: EmptyPlaintext.gcpAADPrefix + context.canonical)
+            return try EmptyPlaintext.opened(opened, provider: "gcp kms decrypt")
         }
         return try kms.decrypt(key: envelope.keyName, ciphertext: envelope.payload, aad: context.canonical)
     }

@@ -7,19 +7,22 @@ struct ProviderCiphertext {
 
     var keyName: String
     var payload: [UInt8]
+    /// 1, or `EmptyPlaintext.gcpVersion` for a sealed empty plaintext.
+    var version: UInt8
 
     func encoded() -> [UInt8] {
         let name = Array(keyName.utf8)
-        return [Self.version, UInt8(name.count >> 8), UInt8(name.count & 0xFF)] + name + payload
+        return [version, UInt8(name.count >> 8), UInt8(name.count & 0xFF)] + name + payload
     }
 
-    init(keyName: String, payload: [UInt8]) {
+    init(keyName: String, payload: [UInt8], version: UInt8 = ProviderCiphertext.version) {
         self.keyName = keyName
         self.payload = payload
+        self.version = version
     }
 
-    init(decoding bytes: [UInt8], provider: String) throws(KMSError) {
-        guard bytes.count >= 3, bytes[0] == Self.version else {
+    init(decoding bytes: [UInt8], provider: String, versions: Set<UInt8> = [ProviderCiphertext.version]) throws(KMSError) {
+        guard bytes.count >= 3, versions.contains(bytes[0]) else {
             throw KMSError(.invalidCiphertext, "\(provider): not a KMSSecrets ciphertext (unknown format byte)")
         }
         let length = Int(bytes[1]) << 8 | Int(bytes[2])
@@ -28,5 +31,6 @@ struct ProviderCiphertext {
         }
         keyName = name
         payload = Array(bytes[(3 + length)...])
+        version = bytes[0]
     }
 }

@@ -155,4 +155,12 @@ import Testing
         defer { tokenless.close() }
         #expect(throws: PluginCallError.self) { try tokenless.secretBackends[0].encrypt(keyID: nil, plaintext: [1], context: []) }
     }
+
+    @Test func theConformanceKitPasses() throws {
+        let moto = try MotoFixture.shared()
+        try expectConformance(
+            ["provider": "aws", "region": "us-east-1", "endpoint": moto.url, "secrets_endpoint": moto.url, "key_id": moto.keyID,
+             "access_key_id": moto.adminKeyID, "secret_access_key": moto.adminSecret, "credential_sources": ["config"]],
+            secret: "laforge/db-password")
+    }
 }

@@ -151,4 +151,12 @@ import Testing
         #expect(identity.first?["metadata"] == .string("true"))
         #expect(identity.first?["resource"] == .string("https://vault.azure.net"))
     }
+
+    @Test func theConformanceKitPasses() throws {
+        let fake = try fake()
+        try expectConformance(
+            ["provider": "azure", "vault_url": fake.url, "key_id": "wrapping", "ca_file": fake.pki.caFile, "authority_host": fake.url,
+             "tenant_id": Self.tenant, "client_id": Self.clientID, "client_secret": Self.clientSecret],
+            secret: "db-password")
+    }
 }

@@ -163,4 +163,12 @@ import Testing
         #expect(metadata.count == 1)
         #expect(metadata.first?["metadata_flavor"] == .string("Google"))
     }
+
+    @Test func theConformanceKitPasses() throws {
+        let setup = try setUp()
+        try expectConformance(
+            ["provider": "gcp", "endpoint": setup.fake.url, "secrets_endpoint": setup.fake.url, "credentials_file": setup.keyFile,
+             "project": "laforge-test", "key_id": Self.keyName, "ca_file": setup.fake.pki.caFile],
+            secret: "db-password")
+    }
 }

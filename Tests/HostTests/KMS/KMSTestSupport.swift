@@ -212,3 +212,12 @@ func runProgram(_ path: String, _ arguments: [String], in directory: String? = n
     }
     return String(decoding: stdoutData, as: UTF8.self)
 }
+
+/// `laforge plugins check libKMSSecrets.so` (the conformance kit) with `config` as JSON; fails the
+/// test with the kit's report unless every check passes.
+func expectConformance(_ config: [String: Any], secret: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let json = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+    let result = try CLIRunner.run(["plugins", "check", CLIRunner.buildDirectory + "/libKMSSecrets.so", "--secret-config", json, "--secret", secret])
+    #expect(result.status == 0, "\(result.output)", sourceLocation: sourceLocation)
+    #expect(result.stdout.contains(" 0 failed"), "\(result.output)", sourceLocation: sourceLocation)
+}
