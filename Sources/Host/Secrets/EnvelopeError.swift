@@ -14,6 +14,8 @@ public struct EnvelopeError: Error, Sendable, CustomStringConvertible {
         case backend(PluginStatus)
         /// The backend offers no key operations.
         case unsupported
+        /// No secret backend of that name (or none, or several when none was named).
+        case unknownBackend
     }
 
     public var kind: Kind

@@ -6,14 +6,14 @@ extension PluginRuntime {
         if let name {
             guard let backend = secretBackends.first(where: { $0.name == name }) else {
                 throw EnvelopeError(
-                    .invalidContext,
+                    .unknownBackend,
                     "no secret backend named \(name)" + (names.isEmpty ? " (none is configured)" : " (configured: \(names.joined(separator: ", ")))"))
             }
             return backend
         }
         guard secretBackends.count == 1 else {
             throw EnvelopeError(
-                .invalidContext,
+                .unknownBackend,
                 names.isEmpty ? "no secret backend is configured (secret_backends in the configuration)"
                     : "several secret backends are configured (\(names.joined(separator: ", "))): name one with --backend")
         }
