@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "PostgresAudit", type: .dynamic, targets: ["PostgresAudit"]),
         .library(name: "example_plugin", type: .dynamic, targets: ["ExamplePlugin"]),
         .library(name: "bench_null_sink", type: .dynamic, targets: ["BenchNullSink"]),
+        .library(name: "SIEMWebhook", type: .dynamic, targets: ["SIEMWebhook"]),
+        .library(name: "KMSSecrets", type: .dynamic, targets: ["KMSSecrets"]),
         .executable(name: "laforge-bench", targets: ["laforge-bench"]),
     ],
     dependencies: [
@@ -38,6 +40,15 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        // zlib: gzip request bodies (SIEMWebhook's `gzip: true`).
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // The project's one HTTP client (libcurl): SIEMWebhook now, KMSSecrets later.
+        .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Sources/HTTPClient"),
+        // RSA/ECDSA through libcrypto (KMSSecrets signs GCP JWT-bearer assertions with RS256).
+        .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], path: "Sources/OpenSSLCrypto"),
 
         // The host library (module LaForgeHost: Foundation already has a type named `Host`).
         .target(
@@ -59,6 +70,12 @@ let package = Package(
         .target(name: "FileSink", dependencies: ["PluginABI"], path: "Plugins/FileSink"),
         // JSONReader.swift is FileSink's, linked in (a symlink): one small config reader for both.
         .target(name: "PostgresAudit", dependencies: ["PluginABI", "CLibPQ"], path: "Plugins/PostgresAudit"),
+        .target(
+            name: "SIEMWebhook", dependencies: ["PluginABI", "HTTPClient", "CSodium", "CZlib"],
+            path: "Plugins/SIEMWebhook"),
+        .target(
+            name: "KMSSecrets", dependencies: ["PluginABI", "HTTPClient", "OpenSSLCrypto", "CSodium"],
+            path: "Plugins/KMSSecrets"),
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
@@ -70,11 +87,11 @@ let package = Package(
             name: "BenchNullSink", dependencies: ["PluginABI"], path: "bench/NullSink",
             publicHeadersPath: "."),
         .executableTarget(
-            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI"], path: "Sources/laforge-bench"),
+            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI", "CSodium"], path: "Sources/laforge-bench"),
 
         .testTarget(
             name: "LaForgeHostTests",
-            dependencies: ["LaForgeHost", "PluginABI"],
+            dependencies: ["LaForgeHost", "PluginABI", "HTTPClient"],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]),
     ]

@@ -5,3 +5,6 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+// PEM private keys and RS256 signing (Sources/OpenSSLCrypto).
+#include <openssl/pem.h>
+#include <openssl/err.h>

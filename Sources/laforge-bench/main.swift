@@ -17,6 +17,8 @@ case "sink-down":
     SinkDownBenchmark(arguments: Array(arguments.dropFirst())).run()
 case "postgres":
     PostgresBenchmark(arguments: Array(arguments.dropFirst())).run()
+case "envelope":
+    EnvelopeBenchmark(arguments: Array(arguments.dropFirst())).run()
 default:
     FileHandle.standardError.write(Data("""
         usage: laforge-bench abi [--iterations N] [--batch N]
@@ -24,6 +26,7 @@ default:
                laforge-bench verify [--entries N] [--rounds N]
                laforge-bench sink-down [--events N] [--flush-timeout S]
                laforge-bench postgres [--entries N] [--single-rows N] [--batch N]
+               laforge-bench envelope [--fields N] [--bytes N] [--rounds N]
           abi        per-call cost of a batch write through the C ABI vs a direct C call and a Swift
                      protocol call; host start-up time with every plugin loaded
           ingest     durable ingest through `laforge audit emit --stdin` (journal, then FileSink) vs
@@ -36,6 +39,8 @@ default:
           postgres   PostgresAudit's delivered rows/s vs raw psql \\copy of the same rows into the
                      same table and single-row INSERTs (server: $LAFORGE_PG_DSN, else a throwaway
                      cluster from scripts/services/postgres)
+          envelope   field encryption through EnvelopeCipher (cached data keys, KMSSecrets on a local
+                     moto) vs raw libsodium XChaCha20-Poly1305 on the same fields; KMS calls per 1M
         Build first: swift build -c release, then .build/release/laforge-bench COMMAND.
 
         """.utf8))

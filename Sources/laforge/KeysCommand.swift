@@ -4,7 +4,7 @@ import LaForgeHost
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Manage Ed25519 signing keys (plugins, checkpoints).",
-        subcommands: [Generate.self])
+        subcommands: [Generate.self, Wrap.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -13,6 +13,6 @@ struct LaForgeCommand: ParsableCommand {
         version: ABIVersion.hostVersion,
         subcommands: [ConfigCommand.self, PluginsCommand.self, KeysCommand.self, AuditCommand.self, VerifyCommand.self,
             SnapshotCommand.self, ApproveCommand.self, RejectCommand.self, AnnotateCommand.self, GuardCommand.self,
-            ProvenanceCommand.self,
+            ProvenanceCommand.self, SecretsCommand.self,
         ])
 }

@@ -20,9 +20,15 @@ struct AuditKeys {
 
     /// The checkpoint signer, plus a notice when it was just generated.
     func checkpointSigner(origin: String) throws(AuditLogError) -> (Ed25519SigningKey, notice: String?) {
-        try signer(
-            at: path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint"), name: origin,
-            purpose: "checkpoint", setting: "audit.checkpoints.key_file")
+        let keyPath = path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint")
+        if let backend = config.audit.checkpoints.keyWrappedBy {
+            return try wrappedCheckpointSigner(keyPath: keyPath, backend: backend, origin: origin)
+        }
+        if let text = try? String(contentsOfFile: keyPath, encoding: .utf8), WrappedCheckpointKey.isWrapped(text) {
+            throw AuditLogError(
+                .configuration, "checkpoint signing key \(keyPath) is wrapped by a KMS: set audit.checkpoints.key_wrapped_by to its secret backend")
+        }
+        return try signer(at: keyPath, name: origin, purpose: "checkpoint", setting: "audit.checkpoints.key_file")
     }
 
     /// The Ed25519 signing key at `keyPath`; in development mode generated (named `name`) when
@@ -60,6 +66,41 @@ struct AuditKeys {
             throw error
         } catch let error as KeyFormatError {
             throw AuditLogError(.configuration, "cannot create the \(purpose) signing key: \(error.message)")
+        } catch {
+            throw AuditLogError(.configuration, "cannot create \(keyPath): \(error.localizedDescription)")
+        }
+    }
+
+    /// The signer from a KMS-wrapped key file, unwrapped through secret backend `backend`. In
+    /// development mode a missing key is generated and written in wrapped form only.
+    private func wrappedCheckpointSigner(keyPath: String, backend: String, origin: String) throws(AuditLogError) -> (Ed25519SigningKey, notice: String?) {
+        let kmsKey = config.audit.checkpoints.keyWrappingKey
+        do {
+            if let text = try? String(contentsOfFile: keyPath, encoding: .utf8) {
+                guard WrappedCheckpointKey.isWrapped(text) else {
+                    throw KeyFormatError(
+                        "\(keyPath) holds a plain key but audit.checkpoints.key_wrapped_by is set: wrap it with "
+                            + "`laforge keys wrap --in \(keyPath) --out NEW --backend \(backend)` and remove the plain file")
+                }
+                let key = try WrappedCheckpointKey.withBackend(named: backend, config: config) { (instance) throws(KeyFormatError) in
+                    try WrappedCheckpointKey.unwrap(text, backend: instance, kmsKeyID: kmsKey)
+                }
+                return (key, nil)
+            }
+            guard config.mode == .development else {
+                throw KeyFormatError(
+                    "no checkpoint signing key at \(keyPath): production mode never generates one; create it with "
+                        + "`laforge keys wrap --generate NAME --backend \(backend) --out \(keyPath)`")
+            }
+            try createPrivateDirectory(for: keyPath)
+            let key = try Ed25519SigningKey.generate(name: origin)
+            let text = try WrappedCheckpointKey.withBackend(named: backend, config: config) { (instance) throws(KeyFormatError) in
+                try WrappedCheckpointKey.wrap(key, backend: instance, kmsKeyID: kmsKey)
+            }
+            try WrappedCheckpointKey.write(text, verifierKey: key.verifierKey, to: keyPath)
+            return (key, "generated a checkpoint signing key wrapped by \(backend) at \(keyPath) (development mode); verifier key: \(keyPath).pub")
+        } catch let error as KeyFormatError {
+            throw AuditLogError(.configuration, "checkpoint signing key \(keyPath): \(error.message)")
         } catch {
             throw AuditLogError(.configuration, "cannot create \(keyPath): \(error.localizedDescription)")
         }

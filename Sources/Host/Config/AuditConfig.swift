@@ -90,6 +90,11 @@ public struct CheckpointSettings: Sendable {
     public var verifierKeys: [String] = []
     /// Receipt mode: emit returns only once a signed checkpoint covers the event.
     public var receipts = false
+    /// The secret backend whose KMS wraps the signing key (`key_file` then holds the wrapped form,
+    /// `laforge keys wrap`); nil: the key file holds the plain key.
+    public var keyWrappedBy: String?
+    /// The KMS key that wraps it; nil: the backend's configured key_id.
+    public var keyWrappingKey: String?
 
     public init() {}
 
@@ -97,7 +102,9 @@ public struct CheckpointSettings: Sendable {
         var settings = CheckpointSettings()
         guard let value else { return settings }
         let section = try value.mapping()
-        try section.rejectUnknownKeys(["origin", "every_entries", "every_ms", "key_file", "verifier_keys", "receipts"])
+        try section.rejectUnknownKeys([
+            "origin", "every_entries", "every_ms", "key_file", "verifier_keys", "receipts", "key_wrapped_by", "key_wrapping_key",
+        ])
         if let origin = section.optional("origin") { settings.origin = try origin.nonEmptyString() }
         if let entries = section.optional("every_entries") { settings.everyEntries = try entries.int(in: 0...100_000_000) }
         if let ms = section.optional("every_ms") { settings.everyMilliseconds = try ms.int(in: 0...86_400_000) }
@@ -112,6 +119,8 @@ public struct CheckpointSettings: Sendable {
             }
         }
         if let receipts = section.optional("receipts") { settings.receipts = try receipts.bool() }
+        if let backend = section.optional("key_wrapped_by") { settings.keyWrappedBy = try backend.nonEmptyString() }
+        if let key = section.optional("key_wrapping_key") { settings.keyWrappingKey = try key.nonEmptyString() }
         return settings
     }
 }

@@ -1,0 +1,102 @@
+import PluginABI
+
+/// One record of a host batch, copied out of the borrowed C structs, with the JSON envelope the
+/// HTTP formats send for it.
+struct SinkRecord {
+    enum Kind: String {
+        case entry
+        case checkpoint
+    }
+
+    var kind: Kind
+    /// Entry: its seq. Checkpoint: the tree size it covers.
+    var seq: UInt64
+    var hash: [UInt8]
+    var hashHex: String
+    /// Entry: its RFC 8785 canonical bytes. Checkpoint: the signed note.
+    var data: [UInt8]
+
+    /// Identifies this record across write calls (Splunk acks in flight, re-sent batches).
+    var key: String { "\(kind.rawValue):\(seq):\(hashHex)" }
+
+    /// The idempotency key a receiver dedups on: the entry hash (Elastic `_id`, `webhook-id`).
+    /// Checkpoints are keyed by size and root, which two different checkpoints never share.
+    var idempotencyKey: String {
+        kind == .entry ? hashHex : "checkpoint-\(seq)-\(hashHex)"
+    }
+
+    /// The envelope every JSON format sends (keys sorted, no whitespace):
+    /// `{"chain":…,"entry":<canonical entry bytes, verbatim>,"hash":…,"kind":"entry","seq":N}` or
+    /// `{"chain":…,"checkpoint":"<note>","hash":<root>,"kind":"checkpoint","seq":<tree size>}`.
+    /// The entry is embedded byte for byte, so a receiver can recompute its hash.
+    func appendEnvelope(chain: String, to out: inout [UInt8]) {
+        out.append(contentsOf: Array("{\"chain\":".utf8))
+        JSONText.appendString(chain, to: &out)
+        switch kind {
+        case .entry:
+            out.append(contentsOf: Array(",\"entry\":".utf8))
+            out.append(contentsOf: data)
+        case .checkpoint:
+            out.append(contentsOf: Array(",\"checkpoint\":".utf8))
+            JSONText.appendString(String(decoding: data, as: UTF8.self), to: &out)
+        }
+        out.append(contentsOf: Array(",\"hash\":\"\(hashHex)\",\"kind\":\"\(kind.rawValue)\",\"seq\":\(seq)}".utf8))
+    }
+
+    /// The entry's `event` object (nil for a checkpoint or an entry that does not parse).
+    func event() -> JSONValue? {
+        guard kind == .entry, let entry = try? JSONReader.parse(data) else { return nil }
+        return entry.member("event")
+    }
+
+    /// Copies record `index` of a host batch by the size rule; nil with a reason when it can
+    /// never be sent (no hash, no data, unknown kind).
+    static func copy(_ pointer: UnsafePointer<laforge_audit_record>?, index: Int) -> Result<SinkRecord, SIEMError> {
+        guard let pointer else { return .failure(SIEMError(Status.permanentError, "record \(index) of the batch is NULL")) }
+        let record = copySizePrefixed(UnsafeRawPointer(pointer), into: laforge_audit_record())
+        let kind: Kind
+        switch record.kind {
+        case UInt32(LAFORGE_RECORD_ENTRY.rawValue): kind = .entry
+        case UInt32(LAFORGE_RECORD_CHECKPOINT.rawValue): kind = .checkpoint
+        default:
+            return .failure(SIEMError(Status.permanentError, "record seq \(record.seq) has kind \(record.kind), which this plugin does not know"))
+        }
+        guard let hashPointer = record.hash else {
+            return .failure(SIEMError(Status.permanentError, "\(kind.rawValue) \(record.seq) has no hash"))
+        }
+        guard record.data_len > 0, let dataPointer = record.data else {
+            return .failure(SIEMError(Status.permanentError, "\(kind.rawValue) \(record.seq) has no data"))
+        }
+        let hash = Array(UnsafeBufferPointer(start: hashPointer, count: 32))
+        let data = Array(UnsafeRawBufferPointer(start: dataPointer, count: record.data_len))
+        if kind == .checkpoint, String(validating: data, as: UTF8.self) == nil {
+            return .failure(SIEMError(Status.permanentError, "checkpoint of size \(record.seq) is not valid UTF-8"))
+        }
+        return .success(SinkRecord(kind: kind, seq: record.seq, hash: hash, hashHex: Hex.encode(hash), data: data))
+    }
+}
+
+enum Hex {
+    static func encode(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Copies a size-prefixed struct the other side filled: at most its declared size, the rest
+/// left as in `value` (zero: absent), per rule 2 of the header.
+func copySizePrefixed<T>(_ source: UnsafeRawPointer, into value: T) -> T {
+    var value = value
+    let declared = Int(source.loadUnaligned(as: UInt32.self))
+    let count = min(max(declared, 0), MemoryLayout<T>.size)
+    withUnsafeMutableBytes(of: &value) { destination in
+        destination.copyMemory(from: UnsafeRawBufferPointer(start: source, count: count))
+    }
+    return value
+}

@@ -1,0 +1,48 @@
+import PluginABI
+
+/// The ABI status codes as the `Int32` every vtable function returns.
+enum Status {
+    static let ok = Int32(LAFORGE_OK.rawValue)
+    static let retry = Int32(LAFORGE_RETRY.rawValue)
+    static let permanentError = Int32(LAFORGE_PERMANENT_ERROR.rawValue)
+    static let invalidArgument = Int32(LAFORGE_INVALID_ARGUMENT.rawValue)
+    static let internalError = Int32(LAFORGE_INTERNAL_ERROR.rawValue)
+}
+
+/// A failure inside the sink, carried to the ABI edge as a status code and the text that
+/// `last_error` returns. Messages name URLs, fields and HTTP statuses, never secret values.
+struct SIEMError: Error {
+    var status: Int32
+    var message: String
+
+    init(_ status: Int32, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    static func invalidConfig(_ message: String) -> SIEMError {
+        SIEMError(Status.invalidArgument, "invalid SIEMWebhook configuration: \(message)")
+    }
+}
+
+/// What a sender achieved with the records it was given: the count of leading records the
+/// receiver stored (acknowledged), and the status for the host (`write`'s `*stored` contract).
+struct SendOutcome {
+    var stored: Int
+    var status: Int32
+    var message: String
+
+    static func allStored(_ count: Int) -> SendOutcome { SendOutcome(stored: count, status: Status.ok, message: "") }
+    static func retry(stored: Int, _ message: String) -> SendOutcome { SendOutcome(stored: stored, status: Status.retry, message: message) }
+    static func permanent(at index: Int, _ message: String) -> SendOutcome {
+        SendOutcome(stored: index, status: Status.permanentError, message: message)
+    }
+
+    /// This outcome for records that start `offset` records into a larger batch.
+    func shifted(by offset: Int) -> SendOutcome { SendOutcome(stored: stored + offset, status: status, message: message) }
+}
+
+/// Turns records into the receiver's writes. One per instance, called serially.
+protocol RecordSender: AnyObject {
+    func send(_ records: ArraySlice<SinkRecord>) -> SendOutcome
+}
