@@ -78,7 +78,7 @@ let package = Package(
             name: "BenchNullSink", dependencies: ["PluginABI"], path: "bench/NullSink",
             publicHeadersPath: "."),
         .executableTarget(
-            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI"], path: "Sources/laforge-bench"),
+            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI", "HTTPClient"], path: "Sources/laforge-bench"),
 
         .testTarget(
             name: "LaForgeHostTests",

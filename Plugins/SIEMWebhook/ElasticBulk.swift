@@ -33,7 +33,7 @@ final class ElasticBulk: RecordSender {
     }
 
     func send(_ records: ArraySlice<SinkRecord>) -> SendOutcome {
-        let chainID = chain()
+        let chainID = ChainName(chain())
         let pieces = records.map { encode($0, chain: chainID) }
         let sizes = pieces.map(\.count)
         let base = records.startIndex
@@ -48,7 +48,7 @@ final class ElasticBulk: RecordSender {
     }
 
     /// `{"create":{"_id":…,"_index":…}}` and the envelope, each on its own line.
-    private func encode(_ record: SinkRecord, chain: String) -> [UInt8] {
+    private func encode(_ record: SinkRecord, chain: ChainName) -> [UInt8] {
         var out = Array("{\"create\":{\"_id\":".utf8)
         JSONText.appendString(record.idempotencyKey, to: &out)
         out.append(contentsOf: Array(",\"_index\":".utf8))
