@@ -87,7 +87,7 @@ let package = Package(
             name: "BenchNullSink", dependencies: ["PluginABI"], path: "bench/NullSink",
             publicHeadersPath: "."),
         .executableTarget(
-            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI", "CSodium"], path: "Sources/laforge-bench"),
+            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI", "CSodium", "HTTPClient"], path: "Sources/laforge-bench"),
 
         .testTarget(
             name: "LaForgeHostTests",

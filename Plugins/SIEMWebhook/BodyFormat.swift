@@ -4,6 +4,6 @@ protocol BodyFormat {
     var contentType: String { get }
     /// Bytes the body adds around the records (the JSON array's brackets).
     var overhead: Int { get }
-    func encode(_ record: SinkRecord, chain: String) -> [UInt8]
+    func encode(_ record: SinkRecord, chain: ChainName) -> [UInt8]
     func body(_ pieces: ArraySlice<[UInt8]>) -> [UInt8]
 }

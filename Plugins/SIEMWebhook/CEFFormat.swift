@@ -15,8 +15,8 @@ struct CEFFormat: BodyFormat {
     var contentType: String { "text/plain; charset=utf-8" }
     var overhead: Int { 0 }
 
-    func encode(_ record: SinkRecord, chain: String) -> [UInt8] {
-        Array((line(record, chain: chain) + "\n").utf8)
+    func encode(_ record: SinkRecord, chain: ChainName) -> [UInt8] {
+        Array((line(record, chain: chain.text) + "\n").utf8)
     }
 
     func body(_ pieces: ArraySlice<[UInt8]>) -> [UInt8] {

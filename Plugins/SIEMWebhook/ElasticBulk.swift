@@ -13,6 +13,8 @@ final class ElasticBulk: RecordSender {
     private let chunker: RequestChunker
     private let chain: () -> String
     private let url: String
+    /// Whether the last `post` failed for the request as a whole (not one item).
+    private var wholeRequestRefused = false
 
     init(settings: SIEMWebhookConfig.Elastic, transport: HTTPTransport, chunker: RequestChunker, chain: @escaping () -> String) {
         self.settings = settings
@@ -33,7 +35,7 @@ final class ElasticBulk: RecordSender {
     }
 
     func send(_ records: ArraySlice<SinkRecord>) -> SendOutcome {
-        let chainID = chain()
+        let chainID = ChainName(chain())
         let pieces = records.map { encode($0, chain: chainID) }
         let sizes = pieces.map(\.count)
         let base = records.startIndex
@@ -41,14 +43,23 @@ final class ElasticBulk: RecordSender {
         while start < pieces.count {
             let end = chunker.end(from: start, sizes: sizes)
             let outcome = post(records[(base + start)..<(base + end)], pieces[start..<end])
-            if outcome.status != Status.ok { return outcome.shifted(by: start) }
+            if outcome.status == Status.permanentError && outcome.stored == 0 && wholeRequestRefused && end - start > 1 {
+                // The cluster refused the request itself (413, a bad body): find the record it
+                // cannot take by sending them one at a time.
+                for index in start..<end {
+                    let single = post(records[(base + index)...(base + index)], pieces[index...index])
+                    if single.status != Status.ok { return single.shifted(by: index) }
+                }
+            } else if outcome.status != Status.ok {
+                return outcome.shifted(by: start)
+            }
             start = end
         }
         return .allStored(pieces.count)
     }
 
     /// `{"create":{"_id":…,"_index":…}}` and the envelope, each on its own line.
-    private func encode(_ record: SinkRecord, chain: String) -> [UInt8] {
+    private func encode(_ record: SinkRecord, chain: ChainName) -> [UInt8] {
         var out = Array("{\"create\":{\"_id\":".utf8)
         JSONText.appendString(record.idempotencyKey, to: &out)
         out.append(contentsOf: Array(",\"_index\":".utf8))
@@ -72,11 +83,12 @@ final class ElasticBulk: RecordSender {
         switch ResultMapping.verdict(response, request: request) {
         case .retry(let message): return .retry(stored: 0, message)
         case .permanent(let message):
-            // The whole request was refused (bad index name, auth, body too large): the first
-            // record is the one the host dead-letters; the next write tries the others.
+            // The whole request was refused (bad index name, auth, body too large).
+            wholeRequestRefused = true
             return .permanent(at: 0, message)
         case .stored: break
         }
+        wholeRequestRefused = false
         guard let answer = try? JSONReader.parse(response.body) else {
             return .retry(stored: 0, "\(request): HTTP \(response.status) with a body that is not JSON: \(response.bodyPrefix(200))")
         }

@@ -78,15 +78,19 @@ final class HTTPTransport {
     func describe(_ url: String) -> String { "POST \(HTTPRequest.displayURL(url))" }
 
     /// `webhook-id` of a request: the record's idempotency key (its entry hash) for one record;
-    /// for several, `batch-` and the SHA-256 of their keys, so identical content re-sent after a
+    /// for several, `batch-` and the SHA-256 of their kinds, seqs and hashes, so identical content re-sent after a
     /// RETRY carries the same id and different content never does.
     static func requestID(_ records: ArraySlice<SinkRecord>) -> String {
         if records.count == 1, let only = records.first { return only.idempotencyKey }
         var state = crypto_hash_sha256_state()
         crypto_hash_sha256_init(&state)
         for record in records {
-            let key = Array(record.idempotencyKey.utf8) + [0x0A]
-            crypto_hash_sha256_update(&state, key, UInt64(key.count))
+            // kind, seq and hash identify a record; 8-byte seq so no two records collide.
+            var seq = record.seq.bigEndian
+            var kind: UInt8 = record.kind == .entry ? 1 : 2
+            crypto_hash_sha256_update(&state, &kind, 1)
+            _ = withUnsafeBytes(of: &seq) { crypto_hash_sha256_update(&state, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), 8) }
+            crypto_hash_sha256_update(&state, record.hash, UInt64(record.hash.count))
         }
         var digest = [UInt8](repeating: 0, count: 32)
         crypto_hash_sha256_final(&state, &digest)

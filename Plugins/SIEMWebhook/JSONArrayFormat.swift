@@ -4,9 +4,9 @@ struct JSONArrayFormat: BodyFormat {
     var contentType: String { "application/json" }
     var overhead: Int { 2 }
 
-    func encode(_ record: SinkRecord, chain: String) -> [UInt8] {
+    func encode(_ record: SinkRecord, chain: ChainName) -> [UInt8] {
         var element: [UInt8] = []
-        element.reserveCapacity(record.data.count + 200)
+        element.reserveCapacity(record.envelopeCapacity)
         record.appendEnvelope(chain: chain, to: &element)
         return element
     }

@@ -4,9 +4,9 @@ struct NDJSONFormat: BodyFormat {
     var contentType: String { "application/x-ndjson" }
     var overhead: Int { 0 }
 
-    func encode(_ record: SinkRecord, chain: String) -> [UInt8] {
+    func encode(_ record: SinkRecord, chain: ChainName) -> [UInt8] {
         var line: [UInt8] = []
-        line.reserveCapacity(record.data.count + 200)
+        line.reserveCapacity(record.envelopeCapacity + 1)
         record.appendEnvelope(chain: chain, to: &line)
         line.append(0x0A)
         return line

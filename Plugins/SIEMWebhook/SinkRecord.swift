@@ -28,20 +28,28 @@ struct SinkRecord {
     /// The envelope every JSON format sends (keys sorted, no whitespace):
     /// `{"chain":…,"entry":<canonical entry bytes, verbatim>,"hash":…,"kind":"entry","seq":N}` or
     /// `{"chain":…,"checkpoint":"<note>","hash":<root>,"kind":"checkpoint","seq":<tree size>}`.
-    /// The entry is embedded byte for byte, so a receiver can recompute its hash.
-    func appendEnvelope(chain: String, to out: inout [UInt8]) {
-        out.append(contentsOf: Array("{\"chain\":".utf8))
-        JSONText.appendString(chain, to: &out)
+    /// The entry is embedded byte for byte, so a receiver can recompute its hash. Built from
+    /// constant byte strings: this runs once per record on the delivery path.
+    func appendEnvelope(chain: ChainName, to out: inout [UInt8]) {
+        out.append(contentsOf: Envelope.chainKey)
+        out.append(contentsOf: chain.json)
         switch kind {
         case .entry:
-            out.append(contentsOf: Array(",\"entry\":".utf8))
+            out.append(contentsOf: Envelope.entryKey)
             out.append(contentsOf: data)
         case .checkpoint:
-            out.append(contentsOf: Array(",\"checkpoint\":".utf8))
+            out.append(contentsOf: Envelope.checkpointKey)
             JSONText.appendString(String(decoding: data, as: UTF8.self), to: &out)
         }
-        out.append(contentsOf: Array(",\"hash\":\"\(hashHex)\",\"kind\":\"\(kind.rawValue)\",\"seq\":\(seq)}".utf8))
+        out.append(contentsOf: Envelope.hashKey)
+        out.append(contentsOf: hashHex.utf8)
+        out.append(contentsOf: kind == .entry ? Envelope.entryKind : Envelope.checkpointKind)
+        out.append(contentsOf: String(seq).utf8)
+        out.append(UInt8(ascii: "}"))
     }
+
+    /// An upper bound of the envelope's size, for reserving buffers.
+    var envelopeCapacity: Int { data.count + (kind == .checkpoint ? data.count / 8 + 16 : 0) + 160 }
 
     /// The entry's `event` object (nil for a checkpoint or an entry that does not parse).
     func event() -> JSONValue? {
@@ -76,16 +84,40 @@ struct SinkRecord {
     }
 }
 
+/// The batch's chain id, and its JSON string form (escaped once per batch, not per record).
+struct ChainName {
+    let text: String
+    let json: [UInt8]
+
+    init(_ text: String) {
+        self.text = text
+        var json: [UInt8] = []
+        JSONText.appendString(text, to: &json)
+        self.json = json
+    }
+}
+
+/// The envelope's constant parts.
+private enum Envelope {
+    static let chainKey = Array("{\"chain\":".utf8)
+    static let entryKey = Array(",\"entry\":".utf8)
+    static let checkpointKey = Array(",\"checkpoint\":".utf8)
+    static let hashKey = Array(",\"hash\":\"".utf8)
+    static let entryKind = Array("\",\"kind\":\"entry\",\"seq\":".utf8)
+    static let checkpointKind = Array("\",\"kind\":\"checkpoint\",\"seq\":".utf8)
+}
+
 enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
     static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+        String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            for (index, byte) in bytes.enumerated() {
+                buffer[2 * index] = digits[Int(byte >> 4)]
+                buffer[2 * index + 1] = digits[Int(byte & 0x0F)]
+            }
+            return bytes.count * 2
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

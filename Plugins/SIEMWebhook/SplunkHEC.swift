@@ -71,7 +71,7 @@ final class SplunkHEC: RecordSender {
         }
         inFlight.removeSubrange(matched...)
 
-        let chainID = chain()
+        let chainID = ChainName(chain())
         let pieces = records.dropFirst(covered).map { encode($0, chain: chainID) }
         let sizes = pieces.map(\.count)
         var start = 0
@@ -132,7 +132,7 @@ final class SplunkHEC: RecordSender {
     }
 
     /// One event object: `{"event":<envelope>,"host":…,"index":…,"source":…,"sourcetype":…,"time":…}`.
-    private func encode(_ record: SinkRecord, chain: String) -> [UInt8] {
+    private func encode(_ record: SinkRecord, chain: ChainName) -> [UInt8] {
         var out = Array("{\"event\":".utf8)
         record.appendEnvelope(chain: chain, to: &out)
         if let host = settings.host {

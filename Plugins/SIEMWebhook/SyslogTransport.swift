@@ -34,7 +34,7 @@ final class SyslogTransport: RecordSender {
     }
 
     func send(_ records: ArraySlice<SinkRecord>) -> SendOutcome {
-        let chainID = chain()
+        let chainID = ChainName(chain())
         let frames = records.map { frame($0, chainID: chainID) }
         let sizes = frames.map(\.count)
         var start = 0
@@ -54,7 +54,7 @@ final class SyslogTransport: RecordSender {
     }
 
     /// `<len> <PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID - CEF:…`
-    func frame(_ record: SinkRecord, chainID: String) -> [UInt8] {
+    func frame(_ record: SinkRecord, chainID: ChainName) -> [UInt8] {
         let event = record.event()
         let outcome = event?.member("outcome")?.stringText
         // Severity: 4 warning for refused or failed actions, 6 informational otherwise.
@@ -62,7 +62,7 @@ final class SyslogTransport: RecordSender {
         let timestamp = event?.member("timestamp")?.stringText ?? AuditTime.nowRFC3339()
         let messageID = record.kind == .entry ? "audit" : "checkpoint"
         let header = "<\(settings.facility * 8 + severity)>1 \(timestamp) \(hostname) \(Self.printableASCII(settings.appName, limit: 48)) - \(messageID) - "
-        let message = Array((header + format.line(record, chain: chainID)).utf8)
+        let message = Array((header + format.line(record, chain: chainID.text)).utf8)
         return Array("\(message.count) ".utf8) + message
     }
 

@@ -16,7 +16,7 @@ final class WebhookSender: RecordSender {
     }
 
     func send(_ records: ArraySlice<SinkRecord>) -> SendOutcome {
-        let chainID = chain()
+        let chainID = ChainName(chain())
         let pieces = records.map { format.encode($0, chain: chainID) }
         let sizes = pieces.map(\.count)
         let base = records.startIndex

@@ -19,6 +19,8 @@ case "postgres":
     PostgresBenchmark(arguments: Array(arguments.dropFirst())).run()
 case "envelope":
     EnvelopeBenchmark(arguments: Array(arguments.dropFirst())).run()
+case "webhook":
+    WebhookBenchmark(arguments: Array(arguments.dropFirst())).run()
 default:
     FileHandle.standardError.write(Data("""
         usage: laforge-bench abi [--iterations N] [--batch N]
@@ -27,6 +29,7 @@ default:
                laforge-bench sink-down [--events N] [--flush-timeout S]
                laforge-bench postgres [--entries N] [--single-rows N] [--batch N]
                laforge-bench envelope [--fields N] [--bytes N] [--rounds N]
+               laforge-bench webhook [--events N] [--rounds N] [--down-seconds S]
           abi        per-call cost of a batch write through the C ABI vs a direct C call and a Swift
                      protocol call; host start-up time with every plugin loaded
           ingest     durable ingest through `laforge audit emit --stdin` (journal, then FileSink) vs
@@ -41,6 +44,8 @@ default:
                      cluster from scripts/services/postgres)
           envelope   field encryption through EnvelopeCipher (cached data keys, KMSSecrets on a local
                      moto) vs raw libsodium XChaCha20-Poly1305 on the same fields; KMS calls per 1M
+          webhook    events/s the SIEMWebhook plugin delivers to a loopback HTTP receiver vs curl
+                     POSTing the same bodies; RSS while the receiver is down
         Build first: swift build -c release, then .build/release/laforge-bench COMMAND.
 
         """.utf8))
