@@ -18,9 +18,14 @@ public enum AuditEntry {
         out.append(contentsOf: #"","event":"#.utf8)
         out.append(contentsOf: canonicalEvent)
         out.append(contentsOf: #","prev_hash":""#.utf8)
-        out.append(contentsOf: prevHash.hexString.utf8)
+        // Digits written in place (no intermediate Strings): this runs on the journal's
+        // sequential commit path, once per entry.
+        for byte in prevHash {
+            out.append(lowerHexDigits[Int(byte >> 4)])
+            out.append(lowerHexDigits[Int(byte & 0x0F)])
+        }
         out.append(contentsOf: #"","seq":"#.utf8)
-        out.append(contentsOf: String(seq).utf8)
+        appendDecimal(seq, to: &out)
         out.append(contentsOf: #","v":1}"#.utf8)
         return out
     }
@@ -149,4 +154,15 @@ extension AuditEntry {
         default: 0x10
         }
     }
+}
+
+private let lowerHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+private func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+    guard value >= 10 else {
+        out.append(UInt8(ascii: "0") + UInt8(value))
+        return
+    }
+    appendDecimal(value / 10, to: &out)
+    out.append(UInt8(ascii: "0") + UInt8(value % 10))
 }

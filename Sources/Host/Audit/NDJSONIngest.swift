@@ -96,32 +96,37 @@ public enum NDJSONIngest {
     }
 
     /// Parses, validates and canonicalizes one group of lines (on a worker thread), up to the
-    /// first bad line.
+    /// first bad line. Without PII rules a line goes straight to canonical bytes; with them, or
+    /// when the fast paths step aside, through an `AuditEvent`.
     private static func prepare(_ lines: [(number: Int, bytes: ArraySlice<UInt8>)], log: AuditLog) -> Prepared {
-        var events: [AuditEvent] = []
-        events.reserveCapacity(lines.count)
+        var bodies: [[UInt8]] = []
+        bodies.reserveCapacity(lines.count)
         var failure: (any Error)?
+        let transcode = log.pii == nil
         for line in lines {
-            if let event = AuditEventDecoder.decode(line.bytes) {
-                events.append(event)
-                continue
-            }
             do {
-                let value: JSONValue
-                do { value = try JSONParser.parse(line.bytes) } catch {
-                    throw AuditEventError(field: "", "not valid JSON: \(error)", line: line.number)
+                if transcode, let body = AuditEventTranscoder.canonicalBody(line.bytes) {
+                    bodies.append(body)
+                    continue
                 }
-                events.append(try AuditEvent(json: value, line: line.number))
+                // Both decoding paths validate every event they return.
+                let event: AuditEvent
+                if let decoded = AuditEventDecoder.decode(line.bytes) {
+                    event = decoded
+                } else {
+                    let value: JSONValue
+                    do { value = try JSONParser.parse(line.bytes) } catch {
+                        throw AuditEventError(field: "", "not valid JSON: \(error)", line: line.number)
+                    }
+                    event = try AuditEvent(json: value, line: line.number)
+                }
+                bodies.append(try log.canonicalBody(event))
             } catch {
                 failure = error
                 break
             }
         }
-        do {
-            return Prepared(bodies: try log.prepare(events), failure: failure)
-        } catch {
-            return Prepared(bodies: [], failure: error)
-        }
+        return Prepared(bodies: bodies, failure: failure)
     }
 }
 
