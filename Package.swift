@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "example_plugin", type: .dynamic, targets: ["ExamplePlugin"]),
         .library(name: "bench_null_sink", type: .dynamic, targets: ["BenchNullSink"]),
         .library(name: "SIEMWebhook", type: .dynamic, targets: ["SIEMWebhook"]),
+        .library(name: "OIDCConnector", type: .dynamic, targets: ["OIDCConnector"]),
         .executable(name: "laforge-bench", targets: ["laforge-bench"]),
     ],
     dependencies: [
@@ -45,6 +46,8 @@ let package = Package(
 
         // The project's one HTTP client (libcurl): SIEMWebhook now, KMSSecrets later.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Sources/HTTPClient"),
+        // The project's one RSA/ECDSA library (OpenSSL libcrypto): JWS verification, JWK keys.
+        .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], path: "Sources/OpenSSLCrypto"),
 
         // The host library (module LaForgeHost: Foundation already has a type named `Host`).
         .target(
@@ -67,6 +70,9 @@ let package = Package(
         .target(
             name: "SIEMWebhook", dependencies: ["PluginABI", "HTTPClient", "CSodium", "CZlib"],
             path: "Plugins/SIEMWebhook"),
+        .target(
+            name: "OIDCConnector", dependencies: ["PluginABI", "HTTPClient", "OpenSSLCrypto", "COpenSSL"],
+            path: "Plugins/OIDCConnector"),
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
@@ -78,7 +84,8 @@ let package = Package(
             name: "BenchNullSink", dependencies: ["PluginABI"], path: "bench/NullSink",
             publicHeadersPath: "."),
         .executableTarget(
-            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI"], path: "Sources/laforge-bench"),
+            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI", "OpenSSLCrypto"],
+            path: "Sources/laforge-bench"),
 
         .testTarget(
             name: "LaForgeHostTests",

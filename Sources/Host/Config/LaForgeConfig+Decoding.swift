@@ -1,7 +1,7 @@
 import Foundation
 
 extension LaForgeConfig {
-    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit"]
+    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit", "identity"]
 
     /// Decodes an interpolated document. Checks run in the order a user fixes things: the version
     /// first (a newer file's keys would otherwise all look unknown), then the keys, then each
@@ -33,14 +33,20 @@ extension LaForgeConfig {
         let secretBackends = try Self.decodeSecretBackends(root.optional("secret_backends"))
         var audit = try AuditConfig.decode(root.optional("audit"))
 
-        try Self.checkUniqueNames(secretBackends + audit.sinks, in: document)
+        var identity = try IdentityConfig.decode(root.optional("identity"))
+
+        try Self.checkUniqueNames(secretBackends + identity.connectors + audit.sinks, in: document)
         audit.sinks = try audit.sinks.map { sink throws(ConfigError) in
             try Self.bindSecretReferences(of: sink, to: secretBackends)
+        }
+        identity.connectors = try identity.connectors.map { connector throws(ConfigError) in
+            try Self.bindSecretReferences(of: connector, to: secretBackends)
         }
 
         self.init(
             sourcePath: sourceName, version: version, mode: mode, stateDir: stateDir, pluginDir: pluginDir,
             trustedKeys: trustedKeys, secretBackends: secretBackends, audit: audit, document: document)
+        self.identity = identity
     }
 
     // MARK: - Sections
