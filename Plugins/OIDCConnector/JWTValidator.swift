@@ -16,8 +16,10 @@ struct JWTValidator {
         case idToken(nonce: String?)
     }
 
+    /// JWS (three parts) or JWE (five, refused with its own reason); anything else is opaque.
     static func looksLikeJWT(_ token: Substring) -> Bool {
-        token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count == 2
+        let dots = token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count
+        return dots == 2 || dots == 4
     }
 
     /// The verified claims.

@@ -54,7 +54,7 @@ public final class JWKPublicKey: @unchecked Sendable {
         defer { BN_free(n); BN_free(e) }
         guard let n, let e, let builder = OSSL_PARAM_BLD_new() else { throw JWKError("out of memory building an RSA key") }
         defer { OSSL_PARAM_BLD_free(builder) }
-        guard OSSL_PARAM_BLD_push_BN(builder, "n", n) == 1, OSSL_PARAM_BLD_push_BN(builder, "e", e) == 1 else {
+        guard OSSL_PARAM_BLD_push_BN(builder, cString("n"), n) == 1, OSSL_PARAM_BLD_push_BN(builder, cString("e"), e) == 1 else {
             throw JWKError("OpenSSL refused the RSA parameters")
         }
         return try fromData("RSA", builder: builder)
@@ -67,12 +67,14 @@ public final class JWKPublicKey: @unchecked Sendable {
         let point = [0x04] + x + y  // SEC 1 uncompressed point
         guard let builder = OSSL_PARAM_BLD_new() else { throw JWKError("out of memory building an EC key") }
         defer { OSSL_PARAM_BLD_free(builder) }
-        let pushed = point.withUnsafeBytes { bytes in
-            OSSL_PARAM_BLD_push_utf8_string(builder, "group", "prime256v1", 0) == 1
-                && OSSL_PARAM_BLD_push_octet_string(builder, "pub", bytes.baseAddress, bytes.count) == 1
+        // The builder keeps the pointers until fromData: the point must stay alive until then.
+        let made: Result<OpaquePointer, JWKError> = point.withUnsafeBytes { bytes in
+            guard OSSL_PARAM_BLD_push_utf8_string(builder, cString("group"), cString("prime256v1"), 0) == 1,
+                OSSL_PARAM_BLD_push_octet_string(builder, cString("pub"), bytes.baseAddress, bytes.count) == 1
+            else { return .failure(JWKError("OpenSSL refused the EC parameters")) }
+            do throws(JWKError) { return .success(try fromData("EC", builder: builder)) } catch { return .failure(error) }
         }
-        guard pushed else { throw JWKError("OpenSSL refused the EC parameters") }
-        let key = try fromData("EC", builder: builder)
+        let key = try made.get()
         // Invalid-curve attacks: a point off the curve must never be used (RFC 8725 §3.4).
         let context = EVP_PKEY_CTX_new_from_pkey(nil, key, nil)
         defer { EVP_PKEY_CTX_free(context) }
@@ -82,6 +84,12 @@ public final class JWKPublicKey: @unchecked Sendable {
             throw JWKError("the EC point (x, y) is not on the P-256 curve")
         }
         return key
+    }
+
+    /// OSSL_PARAM_BLD keeps the name and value pointers it is given until OSSL_PARAM_BLD_to_param:
+    /// a Swift string's temporary C copy would dangle, so names are static strings.
+    private static func cString(_ text: StaticString) -> UnsafePointer<CChar> {
+        UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
     }
 
     /// EVP_PKEY_PUBLIC_KEY, a macro built from others that Swift does not import.
