@@ -74,7 +74,7 @@ final class OIDCConnectorInstance: Sendable {
             endpoint, headers: [HTTPHeader("Authorization", "Bearer \(accessToken)")], purpose: "userinfo")
         switch status {
         case 200..<300: break
-        case 401, 403: throw .denied("the provider's userinfo endpoint refused the token (HTTP \(status))")
+        case 400, 401, 403: throw .denied("the provider's userinfo endpoint refused the token (HTTP \(status))")
         case 429, 500...: throw ConnectorError(Status.retry, "userinfo: HTTP \(status)")
         default: throw .denied("the provider's userinfo endpoint answered HTTP \(status)")
         }

@@ -27,8 +27,11 @@ public struct TokenCache: Sendable {
         let text = JSONCanonicalizer.canonicalString(.object([
             "connector": .string(entry.connector), "session": entry.session, "saved_at": .number(Double(entry.savedAt)),
         ]))
-        if mkdir(directory, 0o700) != 0, errno != EEXIST {
-            throw IdentityError(.io, "cannot create \(directory): \(String(cString: strerror(errno)))")
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw IdentityError(.io, "cannot create \(directory): \(error.localizedDescription)")
         }
         let temporary = path + ".tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
