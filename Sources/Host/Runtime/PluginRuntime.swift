@@ -96,7 +96,7 @@ public final class PluginRuntime: @unchecked Sendable {
                 guard library.descriptor.capabilities.contains(capability) else {
                     throw .plugin(PluginLoadError(
                         .missingCapability, library: library.path, instance: instance.name,
-                        "is configured as \(instance.role) but the plugin \(library.descriptor.name) offers only "
+                        "is configured as \(instance.role.rawValue) but the plugin \(library.descriptor.name) offers only "
                             + library.descriptor.capabilities.map(\.rawValue).joined(separator: ", ")))
                 }
                 let check: PluginSchemaCheck
