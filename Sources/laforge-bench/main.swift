@@ -15,12 +15,15 @@ case "verify":
     VerifyBenchmark(arguments: Array(arguments.dropFirst())).run()
 case "sink-down":
     SinkDownBenchmark(arguments: Array(arguments.dropFirst())).run()
+case "token":
+    TokenBenchmark(arguments: Array(arguments.dropFirst())).run()
 default:
     FileHandle.standardError.write(Data("""
         usage: laforge-bench abi [--iterations N] [--batch N]
                laforge-bench ingest [--events N] [--rounds N] [--raw-seconds S] [--peer-seconds S]
                laforge-bench verify [--entries N] [--rounds N]
                laforge-bench sink-down [--events N] [--flush-timeout S]
+               laforge-bench token [--validations N] [--rounds N]
           abi        per-call cost of a batch write through the C ABI vs a direct C call and a Swift
                      protocol call; host start-up time with every plugin loaded
           ingest     durable ingest through `laforge audit emit --stdin` (journal, then FileSink) vs
@@ -30,6 +33,8 @@ default:
                      SHA-256 of the same bytes (openssl dgst, an in-process loop)
           sink-down  RSS while a sink refuses every write for 1M events (the journal holds the
                      backlog)
+          token      bearer-token validations/s through the OIDC connector (warm JWKS cache) vs
+                     raw RS256 verification of the same token with OpenSSL
         Build first: swift build -c release, then .build/release/laforge-bench COMMAND.
 
         """.utf8))
