@@ -43,7 +43,7 @@ struct JWTValidator {
         case .string(let value)?: kid = value
         default: throw .denied("the JWT header's kid is not a string")
         }
-        let key = try keys.key(kid: kid, algorithm: algorithm, now: now)
+        let key = try keys.key(kid: kid, algorithm: algorithm)
         guard let signature = Base64URL.decode(parts[2].utf8) else { throw .denied("the JWT signature is not base64url") }
         let signingInput = token[token.startIndex..<parts[2].startIndex].dropLast().utf8
         let verified = signingInput.withContiguousStorageIfAvailable { buffer in

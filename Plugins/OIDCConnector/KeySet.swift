@@ -1,3 +1,4 @@
+import Glibc
 import OpenSSLCrypto
 import PluginABI
 import Synchronization
@@ -17,13 +18,15 @@ final class KeySet: Sendable {
 
     private struct Cache: Sendable {
         var keys: [Key] = []
-        var fetchedAt: Int64 = 0
+        /// Monotonic milliseconds (a wall-clock step must not lift or extend the rate limit).
+        var fetchedAt: Int64 = Int64.min / 2
         var lastAttemptAt: Int64 = Int64.min / 2
     }
 
     private let url: String
     private let client: ProviderClient
     private let host: HostServices
+    /// Milliseconds.
     private let minimumRefreshInterval: Int64
     private let maximumAge: Int64
     private let cache = Mutex(Cache())
@@ -34,20 +37,27 @@ final class KeySet: Sendable {
         self.url = url
         self.client = client
         self.host = host
-        self.minimumRefreshInterval = minimumRefreshInterval
-        self.maximumAge = maximumAge
+        self.minimumRefreshInterval = minimumRefreshInterval * 1000
+        self.maximumAge = maximumAge * 1000
     }
 
     /// Fetches now (at create, so a wrong jwks_uri fails start-up).
-    func load(now: Int64) throws(ConnectorError) {
-        try fetching.withLock { _ throws(ConnectorError) in try fetch(now: now) }
+    func load() throws(ConnectorError) {
+        try fetching.withLock { _ throws(ConnectorError) in try fetch(now: Self.monotonicMilliseconds()) }
+    }
+
+    static func monotonicMilliseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 
     /// The key a token with this header must be verified with, or a precise refusal.
-    func key(kid: String?, algorithm: JWSAlgorithm, now: Int64) throws(ConnectorError) -> JWKPublicKey {
+    func key(kid: String?, algorithm: JWSAlgorithm) throws(ConnectorError) -> JWKPublicKey {
+        let now = Self.monotonicMilliseconds()
         var snapshot = cache.withLock { $0 }
         if now - snapshot.fetchedAt >= maximumAge {
-            try refresh(now: now, because: "the cached keys are older than \(maximumAge) s", required: false)
+            try refresh(now: now, because: "the cached keys are older than \(maximumAge / 1000) s", required: false)
             snapshot = cache.withLock { $0 }
         }
         if let key = try select(kid: kid, algorithm: algorithm, in: snapshot.keys) { return key }
@@ -88,13 +98,15 @@ final class KeySet: Sendable {
     private func refresh(now: Int64, because reason: String, required: Bool) throws(ConnectorError) {
         let before = cache.withLock { $0.lastAttemptAt }
         try fetching.withLock { _ throws(ConnectorError) in
+            let now = max(now, Self.monotonicMilliseconds())  // we may have waited for the lock
             let state = cache.withLock { $0 }
             if state.lastAttemptAt != before { return }  // another thread fetched while we waited
             let elapsed = now - state.lastAttemptAt
             if elapsed < minimumRefreshInterval {
                 guard required else { return }
+                let ago = Double(elapsed) / 1000
                 throw .denied(
-                    "\(reason): the JWKS was fetched \(elapsed) s ago and is re-fetched at most every \(minimumRefreshInterval) s")
+                    "\(reason): the JWKS was fetched \((ago * 10).rounded() / 10) s ago and is re-fetched at most every \(minimumRefreshInterval / 1000) s")
             }
             do throws(ConnectorError) {
                 try fetch(now: now)

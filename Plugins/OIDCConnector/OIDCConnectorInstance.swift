@@ -40,7 +40,7 @@ final class OIDCConnectorInstance: Sendable {
         let keys = KeySet(
             url: metadata.jwksURI, client: client, host: host,
             minimumRefreshInterval: config.jwksRefreshMinIntervalSeconds, maximumAge: config.jwksMaxAgeSeconds)
-        try keys.load(now: Self.now())
+        try keys.load()
         state.withLock { $0 = Configured(config: config, metadata: metadata, client: client, keys: keys) }
     }
 
