@@ -25,26 +25,32 @@ enum Base64URL {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func decode(_ text: Substring.UTF8View) -> [UInt8]? {
+    static func decode(_ text: ArraySlice<UInt8>) -> [UInt8]? {
         let count = text.count
         guard count % 4 != 1 else { return nil }
-        var out: [UInt8] = []
+        var out = [UInt8]()
         out.reserveCapacity(count * 3 / 4)
         var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in text {
-            let value = decodeTable[Int(byte)]
-            guard value >= 0 else { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+        var bits: UInt32 = 0
+        // One table lookup per byte through raw pointers: this runs three times per token.
+        let valid = decodeTable.withUnsafeBufferPointer { table in
+            text.withUnsafeBufferPointer { input in
+                for byte in input {
+                    let value = table[Int(byte)]
+                    guard value >= 0 else { return false }
+                    accumulator = accumulator << 6 | UInt32(value)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        out.append(UInt8(truncatingIfNeeded: accumulator >> bits))
+                    }
+                }
+                return true
             }
         }
-        guard accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        guard valid, accumulator & ((1 << bits) - 1) == 0 else { return nil }
         return out
     }
 
-    static func decode(_ text: String) -> [UInt8]? { decode(Substring(text).utf8) }
+    static func decode(_ text: String) -> [UInt8]? { decode(Array(text.utf8)[...]) }
 }

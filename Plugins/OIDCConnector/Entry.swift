@@ -78,8 +78,7 @@ private nonisolated(unsafe) let idpConnectorVTable: UnsafeMutablePointer<laforge
                 run(pointer, out) { connector throws(ConnectorError) in
                     guard let data = token.data, token.len > 0 else { throw .denied("the token is empty") }
                     guard token.len <= 64 << 10 else { throw .denied("the token is longer than 64 KiB") }
-                    let text = String(decoding: UnsafeBufferPointer(start: data, count: token.len), as: UTF8.self)
-                    return try connector.validateToken(Substring(text))
+                    return try connector.validateToken(Array(UnsafeBufferPointer(start: data, count: token.len)))
                 }
             },
             login_start: { pointer, request, out in

@@ -201,6 +201,19 @@ struct JSONReader {
 
     private mutating func readString() throws(JSONReadError) -> String {
         position += 1
+        // Fast path (every token's header and claims go through here): a run without escapes
+        // or control characters becomes the String directly.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[position..<end], as: UTF8.self) else {
+                throw error("string is not valid UTF-8")
+            }
+            position = end + 1
+            return text
+        }
         var utf8: [UInt8] = []
         while true {
             guard let byte = current else { throw error("unterminated string") }

@@ -16,18 +16,28 @@ struct JWTValidator {
         case idToken(nonce: String?)
     }
 
+    /// The positions of the dots (bytes, not Characters: this runs for every request).
+    static func dots(_ token: [UInt8]) -> [Int] {
+        var positions: [Int] = []
+        for index in token.indices where token[index] == UInt8(ascii: ".") { positions.append(index) }
+        return positions
+    }
+
     /// JWS (three parts) or JWE (five, refused with its own reason); anything else is opaque.
-    static func looksLikeJWT(_ token: Substring) -> Bool {
-        let dots = token.utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count
-        return dots == 2 || dots == 4
+    static func looksLikeJWT(_ token: [UInt8]) -> Bool {
+        let count = dots(token).count
+        return count == 2 || count == 4
     }
 
     /// The verified claims.
-    func validate(_ token: Substring, purpose: Purpose, now: Int64) throws(ConnectorError) -> JSONValue {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        if parts.count == 5 { throw .denied("encrypted tokens (JWE) are not accepted") }
-        guard parts.count == 3 else { throw .denied("not a JWT (expected three base64url parts separated by dots)") }
-        guard let headerBytes = Base64URL.decode(parts[0].utf8), let header = try? JSONReader.parse(headerBytes),
+    func validate(_ token: [UInt8], purpose: Purpose, now: Int64) throws(ConnectorError) -> JSONValue {
+        let dots = Self.dots(token)
+        if dots.count == 4 { throw .denied("encrypted tokens (JWE) are not accepted") }
+        guard dots.count == 2 else { throw .denied("not a JWT (expected three base64url parts separated by dots)") }
+        let headerPart = token[..<dots[0]]
+        let payloadPart = token[(dots[0] + 1)..<dots[1]]
+        let signaturePart = token[(dots[1] + 1)...]
+        guard let headerBytes = Base64URL.decode(headerPart), let header = try? JSONReader.parse(headerBytes),
             case .object = header
         else { throw .denied("the JWT header is not base64url-encoded JSON") }
 
@@ -44,16 +54,16 @@ struct JWTValidator {
         default: throw .denied("the JWT header's kid is not a string")
         }
         let key = try keys.key(kid: kid, algorithm: algorithm)
-        guard let signature = Base64URL.decode(parts[2].utf8) else { throw .denied("the JWT signature is not base64url") }
-        let signingInput = token[token.startIndex..<parts[2].startIndex].dropLast().utf8
-        let verified = signingInput.withContiguousStorageIfAvailable { buffer in
-            SignatureVerifier.verify(algorithm, key: key, message: UnsafeRawBufferPointer(buffer), signature: signature)
-        } ?? SignatureVerifier.verify(algorithm, key: key, message: Array(signingInput), signature: signature)
+        guard let signature = Base64URL.decode(signaturePart) else { throw .denied("the JWT signature is not base64url") }
+        let verified = token.withUnsafeBytes { bytes in
+            SignatureVerifier.verify(
+                algorithm, key: key, message: UnsafeRawBufferPointer(rebasing: bytes[..<dots[1]]), signature: signature)
+        }
         guard verified else {
             throw .denied("signature verification failed (\(algorithm.rawValue), kid \(kid.map { "\"\($0)\"" } ?? "none"))")
         }
 
-        guard let payloadBytes = Base64URL.decode(parts[1].utf8), let claims = try? JSONReader.parse(payloadBytes),
+        guard let payloadBytes = Base64URL.decode(payloadPart), let claims = try? JSONReader.parse(payloadBytes),
             case .object = claims
         else { throw .denied("the JWT payload is not base64url-encoded JSON") }
         try checkClaims(claims, purpose: purpose, now: now)
@@ -81,8 +91,9 @@ struct JWTValidator {
         }
         guard let typ = value.string else { throw .denied("the JWT header's typ is not a string") }
         // RFC 9068 §4: compare without case; "application/" may be left out.
-        let accepted = config.accessTokenTypes.map { $0.lowercased() }
-        guard accepted.contains(typ.lowercased()) || accepted.contains("application/" + typ.lowercased()) else {
+        let lowered = typ.lowercased()
+        let accepted = config.acceptedTypesLowercased
+        guard accepted.contains(lowered) || accepted.contains("application/" + lowered) else {
             throw .denied("typ \"\(typ)\" is not an accepted access-token type (accepted: \(config.accessTokenTypes.joined(separator: ", ")))")
         }
     }

@@ -3,8 +3,9 @@ import OpenSSLCrypto
 /// The connector's configuration. The host validates the user's YAML against `schema`, applies
 /// the defaults and hands over canonical JSON; `init(json:)` only reads it (and checks what a
 /// schema cannot express: URLs, regexes, the production rules).
-struct OIDCConfig: @unchecked Sendable {
-    // @unchecked: immutable after init; the compiled groups_filter Regex is only read.
+final class OIDCConfig: @unchecked Sendable {
+    // @unchecked: never changed after init; the compiled groups_filter Regex is only read. A class:
+    // every validation reads it, and one reference is cheaper to pass around than its fields.
     var issuer: String
     var clientID: String
     var clientSecret: String?
@@ -13,6 +14,9 @@ struct OIDCConfig: @unchecked Sendable {
     var algorithms: [JWSAlgorithm]
     var clockSkewSeconds: Int64
     var accessTokenTypes: [String]
+    /// `accessTokenTypes` lowered once (RFC 9068 compares them without case).
+    var acceptedTypesLowercased: [String] { accessTokenTypesLowercased }
+    private var accessTokenTypesLowercased: [String] = []
     var requireTokenType: Bool
     var opaqueTokensViaUserinfo: Bool
     var scopes: [String]
@@ -70,6 +74,7 @@ struct OIDCConfig: @unchecked Sendable {
         algorithms = (strings("algorithms") ?? JWSAlgorithm.allCases.map(\.rawValue)).compactMap(JWSAlgorithm.init(rawValue:))
         clockSkewSeconds = integer("clock_skew_seconds", 30)
         accessTokenTypes = strings("access_token_types") ?? ["at+jwt", "application/at+jwt", "JWT"]
+        accessTokenTypesLowercased = accessTokenTypes.map { $0.lowercased() }
         if case .bool(let flag)? = json.member("require_token_type") { requireTokenType = flag } else { requireTokenType = false }
         opaqueTokensViaUserinfo = string("opaque_tokens") != "reject"
         scopes = strings("scopes") ?? ["openid", "profile", "email", "offline_access"]

@@ -14,13 +14,23 @@ final class OIDCConnectorInstance: Sendable {
     /// (thread id → address of a strdup'd message; addresses, as raw pointers are not Sendable.)
     private let errors = Mutex<[UInt: UInt]>([:])
 
-    struct Configured: Sendable {
-        var config: OIDCConfig
-        var metadata: ProviderMetadata
-        var client: ProviderClient
-        var keys: KeySet
-        var validator: JWTValidator { JWTValidator(config: config, keys: keys) }
-        var mapping: ClaimMapping { ClaimMapping(config: config) }
+    /// Set once by create; a class so each call takes one reference, not a copy of every field.
+    final class Configured: Sendable {
+        let config: OIDCConfig
+        let metadata: ProviderMetadata
+        let client: ProviderClient
+        let keys: KeySet
+        let validator: JWTValidator
+        let mapping: ClaimMapping
+
+        init(config: OIDCConfig, metadata: ProviderMetadata, client: ProviderClient, keys: KeySet) {
+            self.config = config
+            self.metadata = metadata
+            self.client = client
+            self.keys = keys
+            validator = JWTValidator(config: config, keys: keys)
+            mapping = ClaimMapping(config: config)
+        }
     }
 
     init(host: HostServices) { self.host = host }
@@ -51,7 +61,7 @@ final class OIDCConnectorInstance: Sendable {
 
     // MARK: - Tokens
 
-    func validateToken(_ token: Substring) throws(ConnectorError) -> [UInt8] {
+    func validateToken(_ token: [UInt8]) throws(ConnectorError) -> [UInt8] {
         let connector = try configured()
         let now = Self.now()
         if JWTValidator.looksLikeJWT(token) {
@@ -61,7 +71,7 @@ final class OIDCConnectorInstance: Sendable {
         guard connector.config.opaqueTokensViaUserinfo else {
             throw .denied("not a JWT, and opaque_tokens is \"reject\"")
         }
-        let claims = try userinfo(String(token), connector: connector)
+        let claims = try userinfo(String(decoding: token, as: UTF8.self), connector: connector)
         return JSONWriter.bytes(connector.mapping.identity(from: claims, expiresAt: nil))
     }
 
@@ -210,7 +220,7 @@ final class OIDCConnectorInstance: Sendable {
         let claims: JSONValue
         let idToken = json.member("id_token")?.string
         if let idToken {
-            claims = try connector.validator.validate(Substring(idToken), purpose: .idToken(nonce: nonce), now: now)
+            claims = try connector.validator.validate(Array(idToken.utf8), purpose: .idToken(nonce: nonce), now: now)
         } else {
             claims = try userinfo(accessToken, connector: connector)
         }
