@@ -159,3 +159,38 @@ import Testing
         #expect(try issuer.jwksFetches() == before + 1)
     }
 }
+
+/// The device authorization grant (RFC 8628) against issuer.py's device and token endpoints
+/// (oidc-provider-mock has none): pending, then slow_down, then a session whose id_token is
+/// validated like any token.
+@Suite struct OIDCDeviceFlowTests {
+    @Test func logsInWithTheDeviceCodeAfterPendingAndSlowDown() throws {
+        let issuer = try ControlledIssuer()
+        let sandbox = try IdentitySandbox()
+        try sandbox.writeConfig(
+            connector: """
+                        issuer: \(issuer.url)
+                        client_id: laforge
+                """,
+            rest: """
+                  claims_to_roles:
+                    - claim: groups
+                      value: "^laforge-(.*)$"
+                      roles: ["$1"]
+                """)
+        let runtime = try sandbox.runtime()
+        defer { runtime.close() }
+        let identity = IdentityService(runtime: runtime, auditLog: nil)
+        var shown: (String, String)?
+        let started = Date()
+        let principal = try identity.loginWithDevice { code, uri, _ in shown = (code, uri) }
+        #expect(shown?.0 == "WDJB-MJHT")
+        #expect(shown?.1 == issuer.url + "/activate")
+        #expect(principal.subject == "device-user")
+        #expect(principal.roles == ["admins"])
+        // interval 1 s, then +5 s after slow_down (RFC 8628 §3.5): three polls take ≥ 8 s.
+        #expect(Date().timeIntervalSince(started) >= 8)
+        #expect(try httpJSON("GET", issuer.url + "/stats").json?["device_polls"]?.intValue == 3)
+        #expect(try TokenCache(stateDir: sandbox.stateDirectory).load()?.connectorData != nil)
+    }
+}

@@ -12,6 +12,9 @@ GET  /jwks                      the published keys (counts fetches)
 GET  /stats                     {"jwks_fetches": N}
 POST /forge   {"claims": {...}, "header": {...}, "key": "rsa|ec|ed|outsider", "attack": "none|hs256-pubkey|tamper"}
 POST /rotate                    new RSA key with a new kid; the old one is unpublished
+POST /device                    RFC 8628 device authorization (interval 1 s)
+POST /token                     device_code grant: authorization_pending once, then slow_down
+                                once, then an id_token (RS256) for subject "device-user"
 """
 
 import base64
@@ -21,6 +24,7 @@ import json
 import sys
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from joserfc import jws
@@ -36,6 +40,7 @@ state = {
     "outsider": RSAKey.generate_key(2048, parameters={"kid": "outsider-1"}, private=True),
     "jwks_fetches": 0,
     "generation": 1,
+    "device_polls": 0,
 }
 ALGORITHMS = {"rsa": "RS256", "ec": "ES256", "ed": "EdDSA", "ps": "PS256", "outsider": "RS256"}
 
@@ -101,6 +106,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/.well-known/openid-configuration":
             self.reply({"issuer": self.issuer(), "jwks_uri": self.issuer() + "/jwks",
+                        "token_endpoint": self.issuer() + "/token",
+                        "device_authorization_endpoint": self.issuer() + "/device",
                         "id_token_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"]})
         elif self.path == "/jwks":
             with lock:
@@ -111,13 +118,38 @@ class Handler(BaseHTTPRequestHandler):
             self.reply({"keys": [state["outsider"].as_dict(private=False)]})
         elif self.path == "/stats":
             with lock:
-                self.reply({"jwks_fetches": state["jwks_fetches"]})
+                self.reply({"jwks_fetches": state["jwks_fetches"], "device_polls": state["device_polls"]})
         else:
             self.reply({"error": "not found"}, 404)
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
-        request = json.loads(self.rfile.read(length) or b"{}")
+        body = self.rfile.read(length)
+        if self.path == "/device":
+            self.reply({"device_code": "dc-1", "user_code": "WDJB-MJHT", "verification_uri": self.issuer() + "/activate",
+                        "verification_uri_complete": self.issuer() + "/activate?user_code=WDJB-MJHT",
+                        "expires_in": 60, "interval": 1})
+            return
+        if self.path == "/token":
+            form = dict(urllib.parse.parse_qsl(body.decode()))
+            if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:device_code" or form.get("device_code") != "dc-1":
+                self.reply({"error": "invalid_grant"}, 400)
+                return
+            with lock:
+                state["device_polls"] += 1
+                polls = state["device_polls"]
+            if polls == 1:
+                self.reply({"error": "authorization_pending"}, 400)
+            elif polls == 2:
+                self.reply({"error": "slow_down"}, 400)
+            else:
+                id_token = forge({"claims": {"sub": "device-user", "aud": form.get("client_id", "laforge"),
+                                             "groups": ["laforge-admins"]}}, self.issuer())
+                self.reply({"access_token": forge({"claims": {"sub": "device-user"}}, self.issuer()),
+                            "id_token": id_token, "token_type": "Bearer", "expires_in": 300,
+                            "refresh_token": "rt-device"})
+            return
+        request = json.loads(body or b"{}")
         if self.path == "/forge":
             self.reply({"token": forge(request, self.issuer())})
         elif self.path == "/rotate":
