@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "bench_null_sink", type: .dynamic, targets: ["BenchNullSink"]),
         .library(name: "SIEMWebhook", type: .dynamic, targets: ["SIEMWebhook"]),
         .library(name: "KMSSecrets", type: .dynamic, targets: ["KMSSecrets"]),
+        .library(name: "OIDCConnector", type: .dynamic, targets: ["OIDCConnector"]),
         .executable(name: "laforge-bench", targets: ["laforge-bench"]),
     ],
     dependencies: [
@@ -47,7 +48,8 @@ let package = Package(
 
         // The project's one HTTP client (libcurl): SIEMWebhook now, KMSSecrets later.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Sources/HTTPClient"),
-        // RSA/ECDSA through libcrypto (KMSSecrets signs GCP JWT-bearer assertions with RS256).
+        // The project's one RSA/ECDSA library (OpenSSL libcrypto): JWS verification and JWK keys
+        // (OIDCConnector), RS256 signing of GCP JWT-bearer assertions (KMSSecrets).
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], path: "Sources/OpenSSLCrypto"),
 
         // The host library (module LaForgeHost: Foundation already has a type named `Host`).
@@ -76,6 +78,9 @@ let package = Package(
         .target(
             name: "KMSSecrets", dependencies: ["PluginABI", "HTTPClient", "OpenSSLCrypto", "CSodium"],
             path: "Plugins/KMSSecrets"),
+        .target(
+            name: "OIDCConnector", dependencies: ["PluginABI", "HTTPClient", "OpenSSLCrypto", "COpenSSL"],
+            path: "Plugins/OIDCConnector"),
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
@@ -87,7 +92,8 @@ let package = Package(
             name: "BenchNullSink", dependencies: ["PluginABI"], path: "bench/NullSink",
             publicHeadersPath: "."),
         .executableTarget(
-            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI", "CSodium", "HTTPClient"], path: "Sources/laforge-bench"),
+            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI", "CSodium", "HTTPClient", "OpenSSLCrypto"],
+            path: "Sources/laforge-bench"),
 
         .testTarget(
             name: "LaForgeHostTests",

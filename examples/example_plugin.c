@@ -948,6 +948,7 @@ static const laforge_plugin_descriptor example_descriptor = {
     LAFORGE_CAP_AUDIT_SINK | LAFORGE_CAP_SECRET_BACKEND,
     &file_sink_vtable,
     &dev_secrets_vtable,
+    NULL, /* idp_connector (ABI 1.1): not offered */
 };
 
 /* Called once per load, from one thread, before anything else. Returns the static descriptor,

@@ -82,7 +82,8 @@ private nonisolated(unsafe) let pluginDescriptor: UnsafeMutablePointer<laforge_p
             license: staticCString("Apache-2.0"),
             capabilities: UInt64(LAFORGE_CAP_SECRET_BACKEND),
             audit_sink: nil,
-            secret_backend: UnsafePointer(secretBackendVTable)))
+            secret_backend: UnsafePointer(secretBackendVTable),
+            idp_connector: nil))
     return descriptor
 }()
 

@@ -82,7 +82,8 @@ private nonisolated(unsafe) let pluginDescriptor: UnsafeMutablePointer<laforge_p
             license: staticCString("Apache-2.0"),
             capabilities: UInt64(LAFORGE_CAP_AUDIT_SINK),
             audit_sink: UnsafePointer(auditSinkVTable),
-            secret_backend: nil))
+            secret_backend: nil,
+            idp_connector: nil))
     return descriptor
 }()
 

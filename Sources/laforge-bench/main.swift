@@ -21,6 +21,8 @@ case "envelope":
     EnvelopeBenchmark(arguments: Array(arguments.dropFirst())).run()
 case "webhook":
     WebhookBenchmark(arguments: Array(arguments.dropFirst())).run()
+case "token":
+    TokenBenchmark(arguments: Array(arguments.dropFirst())).run()
 default:
     FileHandle.standardError.write(Data("""
         usage: laforge-bench abi [--iterations N] [--batch N]
@@ -30,6 +32,7 @@ default:
                laforge-bench postgres [--entries N] [--single-rows N] [--batch N]
                laforge-bench envelope [--fields N] [--bytes N] [--rounds N]
                laforge-bench webhook [--events N] [--rounds N] [--down-seconds S]
+               laforge-bench token [--validations N] [--rounds N]
           abi        per-call cost of a batch write through the C ABI vs a direct C call and a Swift
                      protocol call; host start-up time with every plugin loaded
           ingest     durable ingest through `laforge audit emit --stdin` (journal, then FileSink) vs
@@ -46,6 +49,8 @@ default:
                      moto) vs raw libsodium XChaCha20-Poly1305 on the same fields; KMS calls per 1M
           webhook    events/s the SIEMWebhook plugin delivers to a loopback HTTP receiver vs curl
                      POSTing the same bodies; RSS while the receiver is down
+          token      bearer-token validations/s through the OIDC connector (warm JWKS cache) vs
+                     raw RS256 verification of the same token with OpenSSL
         Build first: swift build -c release, then .build/release/laforge-bench COMMAND.
 
         """.utf8))

@@ -65,7 +65,7 @@ extension AuditCommand {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The acting user.") var user: String?
+        @Option(help: "The acting user (default: the logged-in identity, see `laforge login`).") var user: String?
         @Option(name: .customLong("role"), help: "A role the user acted with (repeatable).") var roles: [String] = []
         @Option(name: .customLong("claim"), help: ArgumentHelp("An identity claim NAME=VALUE (repeatable; VALUE may be JSON).", valueName: "name=value"))
         var claims: [String] = []
@@ -88,7 +88,7 @@ extension AuditCommand {
             let sources = [json != nil, stdin, user != nil || action != nil].filter { $0 }.count
             guard sources == 1 else { throw ValidationError("give the event with flags (--user, --action, …), --json, or --stdin: exactly one of them") }
             if user != nil || action != nil {
-                guard user != nil, action != nil else { throw ValidationError("--user and --action are both required") }
+                guard action != nil else { throw ValidationError("--action is required (and --user unless you are logged in)") }
             }
         }
 
@@ -112,7 +112,7 @@ extension AuditCommand {
                         let summary = try NDJSONIngest.run(log: log, onRecorded: output.print)
                         output.finish(summary)
                     } else {
-                        let event = try json.map(parseJSONEvent) ?? eventFromFlags()
+                        let event = try json.map(parseJSONEvent) ?? eventFromFlags(config: log.config)
                         if let receipt = try log.emit(event) { output.print([receipt]) }
                         output.finish(nil)
                     }
@@ -158,7 +158,7 @@ extension AuditCommand {
             return try AuditEvent(json: value)
         }
 
-        private func eventFromFlags() throws -> AuditEvent {
+        private func eventFromFlags(config: LaForgeConfig) throws -> AuditEvent {
             var claimValues: [String: JSONValue] = [:]
             for claim in claims {
                 guard let equals = claim.firstIndex(of: "=") else {
@@ -180,8 +180,24 @@ extension AuditCommand {
                     throw AuditEventError(field: "artifact_hash", "cannot read --artifact \(artifact)")
                 }
             }
+            // Without --user the actor is the logged-in identity (flags stay for automation).
+            var actorUser = user
+            var actorRoles = roles
+            if user == nil {
+                let principal: Principal?
+                do { principal = try LoggedInIdentity.current(stateDir: config.stateDir, identity: config.identity) } catch {
+                    throw AuditEventError(field: "actor", error.message)
+                }
+                guard let principal else {
+                    throw AuditEventError(field: "actor.user", "--user is required when nobody is logged in (laforge login)")
+                }
+                let actor = LoggedInIdentity.auditActor(principal)
+                actorUser = actor.user
+                if actorRoles.isEmpty { actorRoles = actor.roles }
+                claimValues.merge(actor.claims) { given, _ in given }
+            }
             var object: [String: JSONValue] = [
-                "actor": .object(["user": .string(user!), "roles": .array(roles.map(JSONValue.string)), "claims": .object(claimValues)]),
+                "actor": .object(["user": .string(actorUser!), "roles": .array(actorRoles.map(JSONValue.string)), "claims": .object(claimValues)]),
                 "action": .string(action!), "data": .object(dataObject),
             ]
             if let outcome { object["outcome"] = .string(outcome) }

@@ -11,8 +11,9 @@ struct LaForgeCommand: ParsableCommand {
             error, 3 configuration error, 4 plugin load error, 5 invalid event input, 64 usage error.
             """,
         version: ABIVersion.hostVersion,
-        subcommands: [ConfigCommand.self, PluginsCommand.self, KeysCommand.self, AuditCommand.self, VerifyCommand.self,
+        subcommands: [
+            ConfigCommand.self, PluginsCommand.self, KeysCommand.self, AuditCommand.self, VerifyCommand.self,
             SnapshotCommand.self, ApproveCommand.self, RejectCommand.self, AnnotateCommand.self, GuardCommand.self,
-            ProvenanceCommand.self, SecretsCommand.self,
+            ProvenanceCommand.self, SecretsCommand.self, LoginCommand.self, WhoamiCommand.self, AuthCommand.self,
         ])
 }

@@ -59,6 +59,9 @@ struct PluginsCommand: ParsableCommand {
                 if capability == .secretBackend {
                     print("  operations: \(descriptor.secretBackendOperations.joined(separator: ", "))")
                 }
+                if capability == .idpConnector {
+                    print("  flows: \(descriptor.idpConnectorFlows.joined(separator: ", "))")
+                }
                 print("  config schema: \(descriptor.configSchemaText(for: capability) ?? "none (no configuration)")")
             }
         }

@@ -39,7 +39,7 @@ static const laforge_audit_sink_vtable null_sink = {
 static const laforge_plugin_descriptor descriptor = {
     sizeof(laforge_plugin_descriptor), LAFORGE_ABI_VERSION_MAJOR, LAFORGE_ABI_VERSION_MINOR,
     "bench-null-sink", "1.0.0", "Discards every batch (benchmark only)", "Apache-2.0",
-    LAFORGE_CAP_AUDIT_SINK, &null_sink, NULL};
+    LAFORGE_CAP_AUDIT_SINK, &null_sink, NULL, NULL};
 
 LAFORGE_EXPORT const laforge_plugin_descriptor *laforge_plugin_entry(const laforge_host_info *host,
                                                                      const char **refusal) {

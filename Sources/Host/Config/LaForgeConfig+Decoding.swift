@@ -1,7 +1,7 @@
 import Foundation
 
 extension LaForgeConfig {
-    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit", "snapshots", "approvals"]
+    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit", "snapshots", "approvals", "identity"]
 
     /// Decodes an interpolated document. Checks run in the order a user fixes things: the version
     /// first (a newer file's keys would otherwise all look unknown), then the keys, then each
@@ -33,9 +33,14 @@ extension LaForgeConfig {
         let secretBackends = try Self.decodeSecretBackends(root.optional("secret_backends"))
         var audit = try AuditConfig.decode(root.optional("audit"))
 
-        try Self.checkUniqueNames(secretBackends + audit.sinks, in: document)
+        var identity = try IdentityConfig.decode(root.optional("identity"))
+
+        try Self.checkUniqueNames(secretBackends + identity.connectors + audit.sinks, in: document)
         audit.sinks = try audit.sinks.map { sink throws(ConfigError) in
             try Self.bindSecretReferences(of: sink, to: secretBackends)
+        }
+        identity.connectors = try identity.connectors.map { connector throws(ConfigError) in
+            try Self.bindSecretReferences(of: connector, to: secretBackends)
         }
 
         self.init(
@@ -43,6 +48,7 @@ extension LaForgeConfig {
             trustedKeys: trustedKeys, secretBackends: secretBackends, audit: audit, document: document)
         snapshots = try SnapshotSettings.decode(root.optional("snapshots"))
         approvals = try ApprovalPolicy.decode(root.optional("approvals"), baseDirectory: baseDirectory)
+        self.identity = identity
     }
 
     // MARK: - Sections

@@ -43,6 +43,8 @@ public struct LaForgeConfig: Sendable {
     public var snapshots = SnapshotSettings()
     /// `approvals:`: when a snapshot counts as approved (docs/SNAPSHOTS.md).
     public var approvals = ApprovalPolicy()
+    /// The `identity:` section (IdP connectors, claims_to_roles, roles).
+    public var identity = IdentityConfig()
     /// The whole document after interpolation, for tools that show the effective configuration
     /// (render it with `toJSON(redactingSecrets: true)`).
     public var document: YAMLNode
@@ -53,8 +55,9 @@ public struct LaForgeConfig: Sendable {
         set { audit.sinks = newValue }
     }
 
-    /// Every plugin instance: secret backends first, since sinks may need their secrets.
-    public var pluginInstances: [PluginInstanceConfig] { secretBackends + sinks }
+    /// Every plugin instance: secret backends first, since sinks and connectors may need their
+    /// secrets.
+    public var pluginInstances: [PluginInstanceConfig] { secretBackends + identity.connectors + sinks }
 
     /// Reads and decodes the configuration file at `path`. `${file:}` and `public_key_file` paths
     /// are relative to the file's folder; `environment` feeds `${env:}`.

@@ -3,6 +3,7 @@ public struct PluginInstanceConfig: Sendable, Hashable {
     public enum Role: String, Sendable, Hashable {
         case secretBackend = "secret backend"
         case auditSink = "audit sink"
+        case idpConnector = "IdP connector"
     }
 
     public var role: Role
@@ -49,6 +50,17 @@ public struct PluginInstanceConfig: Sendable, Hashable {
             case "a"..."z", "0"..."9", "_", "-": true
             default: false
             }
+        }
+    }
+}
+
+extension PluginInstanceConfig.Role {
+    /// The plugin capability an instance of this role is created through.
+    public var capability: PluginCapability {
+        switch self {
+        case .secretBackend: return .secretBackend
+        case .auditSink: return .auditSink
+        case .idpConnector: return .idpConnector
         }
     }
 }

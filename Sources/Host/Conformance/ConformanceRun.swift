@@ -74,6 +74,10 @@ struct ConformanceRun {
         switch capability {
         case .auditSink: checkAuditSink(configs, log: &log)
         case .secretBackend: checkSecretBackend(configs, log: &log)
+        case .idpConnector:
+            log.skip(
+                capability, "tokens",
+                "IdP connectors need a live identity provider; their token checks run in Tests/HostTests/Identity")
         }
     }
 
@@ -157,6 +161,9 @@ struct ConformanceRun {
             (create, lastError, destroy) = (vtable.create!, vtable.last_error!, vtable.destroy!)
         case .secretBackend:
             let vtable = library.descriptor.secretBackend!
+            (create, lastError, destroy) = (vtable.create!, vtable.last_error!, vtable.destroy!)
+        case .idpConnector:
+            let vtable = library.descriptor.idpConnector!
             (create, lastError, destroy) = (vtable.create!, vtable.last_error!, vtable.destroy!)
         }
         let name = instanceName(capability, role)

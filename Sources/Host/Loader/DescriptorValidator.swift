@@ -15,6 +15,12 @@ struct DescriptorValidator {
     static let secretBackendVtableSize10 =
         MemoryLayout<laforge_secret_backend_vtable>.offset(of: \.destroy)!
         + MemoryLayout<UnsafeRawPointer>.size
+    static let descriptorSize11 =
+        MemoryLayout<laforge_plugin_descriptor>.offset(of: \.idp_connector)!
+        + MemoryLayout<UnsafeRawPointer>.size
+    static let idpConnectorVtableSize11 =
+        MemoryLayout<laforge_idp_connector_vtable>.offset(of: \.destroy)!
+        + MemoryLayout<UnsafeRawPointer>.size
 
     private func malformed(_ message: String) -> PluginLoadError {
         PluginLoadError(.malformedDescriptor, library: library, message)
@@ -50,6 +56,7 @@ struct DescriptorValidator {
         var capabilities: [PluginCapability] = []
         var auditSink: laforge_audit_sink_vtable?
         var secretBackend: laforge_secret_backend_vtable?
+        var idpConnector: laforge_idp_connector_vtable?
 
         if descriptor.capabilities & PluginCapability.auditSink.bit != 0 {
             auditSink = try validateAuditSink(descriptor.audit_sink)
@@ -62,6 +69,21 @@ struct DescriptorValidator {
             capabilities.append(.secretBackend)
         } else if descriptor.secret_backend != nil {
             throw malformed("secret_backend vtable is set but LAFORGE_CAP_SECRET_BACKEND is not in capabilities")
+        }
+        if descriptor.capabilities & PluginCapability.idpConnector.bit != 0 {
+            // A 1.0-sized descriptor has no idp_connector field (copySizePrefixed left it NULL).
+            guard declaredSize >= Self.descriptorSize11 else {
+                throw malformed(
+                    "LAFORGE_CAP_IDP_CONNECTOR is set but the descriptor is \(declaredSize) bytes, too small to hold "
+                        + "the idp_connector vtable pointer (ABI 1.1, \(Self.descriptorSize11) bytes)")
+            }
+            guard minor >= 1 else {
+                throw malformed("offers an IdP connector (ABI 1.1) but declares abi_minor 0: set abi_minor = 1")
+            }
+            idpConnector = try validateIdPConnector(descriptor.idp_connector)
+            capabilities.append(.idpConnector)
+        } else if declaredSize >= Self.descriptorSize11, descriptor.idp_connector != nil {
+            throw malformed("idp_connector vtable is set but LAFORGE_CAP_IDP_CONNECTOR is not in capabilities")
         }
         let unknownBits = descriptor.capabilities & ~knownBits
         if capabilities.isEmpty {
@@ -78,7 +100,8 @@ struct DescriptorValidator {
             capabilities: capabilities,
             unknownCapabilityBits: unknownBits,
             auditSink: auditSink,
-            secretBackend: secretBackend)
+            secretBackend: secretBackend,
+            idpConnector: idpConnector)
     }
 
     private func validateAuditSink(
@@ -137,6 +160,38 @@ struct DescriptorValidator {
         }
         if vtable.generate_data_key != nil && vtable.encrypt == nil {
             throw malformed("secret_backend vtable sets generate_data_key without encrypt/decrypt")
+        }
+        return vtable
+    }
+
+    private func validateIdPConnector(
+        _ pointer: UnsafePointer<laforge_idp_connector_vtable>?
+    ) throws(PluginLoadError) -> laforge_idp_connector_vtable {
+        guard let pointer else {
+            throw malformed("LAFORGE_CAP_IDP_CONNECTOR is set but the idp_connector vtable is NULL")
+        }
+        let (vtable, size) = copySizePrefixed(UnsafeRawPointer(pointer), into: laforge_idp_connector_vtable())
+        guard size >= Self.idpConnectorVtableSize11 else {
+            throw malformed(
+                "idp_connector vtable struct_size is \(size) bytes, smaller than ABI 1.1's \(Self.idpConnectorVtableSize11)")
+        }
+        try checkThreading(vtable.threading, vtable: "idp_connector")
+        var missing: [String] = []
+        if vtable.create == nil { missing.append("create") }
+        if vtable.validate_token == nil { missing.append("validate_token") }
+        if vtable.release == nil { missing.append("release") }
+        if vtable.last_error == nil { missing.append("last_error") }
+        if vtable.destroy == nil { missing.append("destroy") }
+        if !missing.isEmpty {
+            throw malformed(
+                "idp_connector vtable is incomplete: required function\(missing.count > 1 ? "s" : "") "
+                    + missing.joined(separator: ", ") + " NULL (only the login, refresh and device functions may be NULL)")
+        }
+        if (vtable.login_start == nil) != (vtable.login_callback == nil) {
+            throw malformed("idp_connector vtable sets only one of login_start and login_callback: set both or neither")
+        }
+        if (vtable.device_start == nil) != (vtable.device_poll == nil) {
+            throw malformed("idp_connector vtable sets only one of device_start and device_poll: set both or neither")
         }
         return vtable
     }

@@ -4,11 +4,14 @@ import PluginABI
 public enum PluginCapability: String, Sendable, CaseIterable, Codable {
     case auditSink = "audit_sink"
     case secretBackend = "secret_backend"
+    /// ABI 1.1.
+    case idpConnector = "idp_connector"
 
     var bit: UInt64 {
         switch self {
         case .auditSink: return UInt64(LAFORGE_CAP_AUDIT_SINK)
         case .secretBackend: return UInt64(LAFORGE_CAP_SECRET_BACKEND)
+        case .idpConnector: return UInt64(LAFORGE_CAP_IDP_CONNECTOR)
         }
     }
 }
@@ -29,6 +32,7 @@ public struct PluginDescriptor: @unchecked Sendable {
     public var unknownCapabilityBits: UInt64
     var auditSink: laforge_audit_sink_vtable?
     var secretBackend: laforge_secret_backend_vtable?
+    var idpConnector: laforge_idp_connector_vtable?
 
     /// The JSON Schema text of a capability's configuration (nil: no configuration accepted).
     public func configSchemaText(for capability: PluginCapability) -> String? {
@@ -36,6 +40,7 @@ public struct PluginDescriptor: @unchecked Sendable {
         switch capability {
         case .auditSink: pointer = auditSink?.config_schema
         case .secretBackend: pointer = secretBackend?.config_schema
+        case .idpConnector: pointer = idpConnector?.config_schema
         }
         return pointer.map { String(cString: $0) }
     }
@@ -45,6 +50,7 @@ public struct PluginDescriptor: @unchecked Sendable {
         switch capability {
         case .auditSink: return auditSink?.threading == LAFORGE_THREADING_CONCURRENT
         case .secretBackend: return secretBackend?.threading == LAFORGE_THREADING_CONCURRENT
+        case .idpConnector: return idpConnector?.threading == LAFORGE_THREADING_CONCURRENT
         }
     }
 
@@ -56,5 +62,17 @@ public struct PluginDescriptor: @unchecked Sendable {
         if vtable.decrypt != nil { operations.append("decrypt") }
         if vtable.generate_data_key != nil { operations.append("generate_data_key") }
         return operations
+    }
+}
+
+extension PluginDescriptor {
+    /// The login flows an IdP connector offers besides token validation.
+    public var idpConnectorFlows: [String] {
+        guard let vtable = idpConnector else { return [] }
+        var flows = ["validate_token"]
+        if vtable.login_start != nil { flows.append("authorization_code") }
+        if vtable.refresh != nil { flows.append("refresh") }
+        if vtable.device_start != nil { flows.append("device_code") }
+        return flows
     }
 }

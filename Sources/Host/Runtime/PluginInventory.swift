@@ -14,7 +14,7 @@ public struct PluginListing: Sendable {
     public func jsonValue() -> JSONValue {
         var object: [String: JSONValue] = [
             "instance": .string(instance),
-            "role": .string(role == .auditSink ? "audit_sink" : "secret_backend"),
+            "role": .string(role.capability.rawValue),
             "library": .string(library),
         ]
         if let path { object["path"] = .string(path) }
@@ -76,6 +76,9 @@ extension PluginDescriptor {
             ]
             if capability == .secretBackend {
                 detail["operations"] = .array(secretBackendOperations.map(JSONValue.string))
+            }
+            if capability == .idpConnector {
+                detail["flows"] = .array(idpConnectorFlows.map(JSONValue.string))
             }
             if includeSchemas {
                 let text = configSchemaText(for: capability)

@@ -31,17 +31,21 @@ public final class PluginRuntime: @unchecked Sendable {
     public let pluginDirectory: String
     public let secretBackends: [SecretBackendInstance]
     public let sinks: [AuditSinkInstance]
+    /// IdP connector instances (identity.connectors), in file order.
+    public let idpConnectors: [IdPConnectorInstance]
     public let metrics: MetricsRegistry
     public let secrets: any SecretResolving
 
     private init(
         config: LaForgeConfig, pluginDirectory: String, secretBackends: [SecretBackendInstance],
-        sinks: [AuditSinkInstance], metrics: MetricsRegistry, secrets: any SecretResolving
+        sinks: [AuditSinkInstance], idpConnectors: [IdPConnectorInstance], metrics: MetricsRegistry,
+        secrets: any SecretResolving
     ) {
         self.config = config
         self.pluginDirectory = pluginDirectory
         self.secretBackends = secretBackends
         self.sinks = sinks
+        self.idpConnectors = idpConnectors
         self.metrics = metrics
         self.secrets = secrets
     }
@@ -78,19 +82,21 @@ public final class PluginRuntime: @unchecked Sendable {
             for object in created.reversed() {
                 (object as? AuditSinkInstance)?.close()
                 (object as? SecretBackendInstance)?.close()
+                (object as? IdPConnectorInstance)?.close()
             }
         }
 
         var backends: [SecretBackendInstance] = []
         var sinks: [AuditSinkInstance] = []
+        var connectors: [IdPConnectorInstance] = []
         do throws(RuntimeStartError) {
             for instance in config.pluginInstances {
                 let library = try openLibrary(instance, resolver: resolver, mode: config.mode, trustedKeys: trustedKeys, logger: options.logger)
-                let capability: PluginCapability = instance.role == .auditSink ? .auditSink : .secretBackend
+                let capability = instance.role.capability
                 guard library.descriptor.capabilities.contains(capability) else {
                     throw .plugin(PluginLoadError(
                         .missingCapability, library: library.path, instance: instance.name,
-                        "is configured as \(instance.role) but the plugin \(library.descriptor.name) offers only "
+                        "is configured as \(instance.role.rawValue) but the plugin \(library.descriptor.name) offers only "
                             + library.descriptor.capabilities.map(\.rawValue).joined(separator: ", ")))
                 }
                 let check: PluginSchemaCheck
@@ -121,6 +127,11 @@ public final class PluginRuntime: @unchecked Sendable {
                         backends.append(backend)
                         created.append(backend)
                         secrets.add(backend)
+                    case .idpConnector:
+                        let connector = try IdPConnectorInstance(
+                            name: instance.name, library: library, configJSON: normalized, context: context)
+                        connectors.append(connector)
+                        created.append(connector)
                     }
                 } catch { throw .plugin(error) }
             }
@@ -130,7 +141,7 @@ public final class PluginRuntime: @unchecked Sendable {
         }
         return PluginRuntime(
             config: config, pluginDirectory: directory, secretBackends: backends, sinks: sinks,
-            metrics: options.metrics, secrets: secrets)
+            idpConnectors: connectors, metrics: options.metrics, secrets: secrets)
     }
 
     /// Resolves, signature-checks and opens one instance's library.
@@ -165,6 +176,7 @@ public final class PluginRuntime: @unchecked Sendable {
     /// Destroys every instance, sinks first, after their calls in flight return.
     public func close() {
         for sink in sinks.reversed() { sink.close() }
+        for connector in idpConnectors.reversed() { connector.close() }
         for backend in secretBackends.reversed() { backend.close() }
     }
 }

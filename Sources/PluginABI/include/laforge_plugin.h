@@ -1,10 +1,10 @@
 /*
- * laforge_plugin.h — the LaForge runtime plugin ABI, version 1.0.
+ * laforge_plugin.h — the LaForge runtime plugin ABI, version 1.1.
  *
  * This header is the whole contract between the LaForge host and a plugin. A plugin is a shared
  * library that exports one function, LAFORGE_PLUGIN_ENTRY_SYMBOL ("laforge_plugin_entry"), which
  * returns a descriptor: who the plugin is, which ABI it was built for, and one typed vtable per
- * capability it offers (audit sink, secret backend; IdP connector and exporter come in 1.1).
+ * capability it offers (audit sink, secret backend, IdP connector; exporter comes later).
  *
  * Rules that keep old plugins loading for years (docs/ABI.md explains each):
  *
@@ -111,8 +111,9 @@ LAFORGE_STATIC_ASSERT(LAFORGE_LOG_DEBUG == 0 && LAFORGE_LOG_ERROR == 3, log_leve
  * vtable pointer; a bit the host does not know is reported and ignored. */
 #define LAFORGE_CAP_AUDIT_SINK      ((uint64_t)1 << 0)
 #define LAFORGE_CAP_SECRET_BACKEND  ((uint64_t)1 << 1)
-/* Reserved for ABI 1.1: */
+/* ABI 1.1 (a plugin offering it sets abi_minor = 1): */
 #define LAFORGE_CAP_IDP_CONNECTOR   ((uint64_t)1 << 2)
+/* Reserved: */
 #define LAFORGE_CAP_EXPORTER        ((uint64_t)1 << 3)
 
 /* Values of a vtable's `threading` field. */
@@ -369,6 +370,95 @@ typedef struct laforge_secret_backend_vtable {
 } laforge_secret_backend_vtable;
 
 /* ---------------------------------------------------------------------------------------------
+ * IdP connector capability (ABI 1.1)
+ *
+ * Shaped on Dex's connector interfaces: a connector turns what an identity provider hands out
+ * into one identity the host can map to roles. The host owns everything after that: role
+ * mapping, authorization decisions, audit of denials, and the token cache on disk.
+ *
+ * Every input and output crossing this vtable is UTF-8 JSON text (an object), so the contract
+ * grows by new keys, never by new arguments. Unknown keys are ignored by both sides.
+ *
+ * The identity object (validate_token, and "identity" inside a session):
+ *     {"subject": "...", "username": "...", "email": "...", "email_verified": true,
+ *      "groups": ["..."], "tenant": "...", "issuer": "...", "expires_at": 1700000000,
+ *      "claims": {...every claim as received...}}
+ * `subject` and `issuer` are required; the others are omitted when the provider gave none.
+ * `groups` are already filtered/prefixed by the connector's own claim mapping.
+ *
+ * The session object (login_callback, refresh, device_poll):
+ *     {"identity": {...}, "access_token": "...", "id_token": "...", "refresh_token": "...",
+ *      "token_type": "Bearer", "expires_at": 1700000000, "connector_data": "..."}
+ * `connector_data` is opaque to the host: it keeps it (in its token cache, mode 0600) and hands
+ * it back to refresh unchanged. Sessions hold secrets: release() must zero them.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct laforge_idp_connector_vtable {
+    uint32_t struct_size;
+    /* LAFORGE_THREADING_SERIAL or LAFORGE_THREADING_CONCURRENT (for all but create/destroy).
+     * A connector that caches keys should be CONCURRENT: every request validates a token. */
+    uint32_t threading;
+    /* As for the audit sink. Mark client secrets "x-laforge-secret": true. */
+    const char *config_schema;
+    /* As for the audit sink. LAFORGE_RETRY when the provider cannot be reached at start
+     * (discovery), LAFORGE_INVALID_ARGUMENT for a config it cannot use. */
+    int32_t (*create)(const char *config_json, size_t config_len, const laforge_host_api *host,
+                      laforge_instance **out);
+
+    /* Validates a bearer token (`token`, borrowed, the bytes after "Bearer "): signature, issuer,
+     * audience, lifetime, and whatever else the provider's rules need. On LAFORGE_OK `identity`
+     * holds the identity object. LAFORGE_ACCESS_DENIED when the token is not acceptable; then
+     * last_error says precisely why ("token expired at ... (now ..., skew 30 s)"), and never
+     * contains the token. LAFORGE_RETRY when the provider (keys, userinfo) cannot be reached.
+     * Required. */
+    int32_t (*validate_token)(laforge_instance *instance, laforge_bytes token,
+                              laforge_buffer *identity);
+
+    /* Starts an interactive login (authorization code + PKCE). `request_json` (borrowed,
+     * NUL-terminated) is {"redirect_uri": "http://127.0.0.1:PORT/callback", "scopes": [...]}.
+     * On LAFORGE_OK `out` holds {"authorization_url": "...", "state": "...", "flow_data": "..."}:
+     * the host sends the user to authorization_url and later passes `state` and `flow_data`
+     * (opaque; it holds the PKCE verifier, so it is secret) back to login_callback.
+     * login_start and login_callback are both set or both NULL (no browser login). */
+    int32_t (*login_start)(laforge_instance *instance, const char *request_json,
+                           laforge_buffer *out);
+    /* Finishes it: `request_json` is {"redirect_uri": ..., "state": ..., "flow_data": ...,
+     * "callback_query": "code=...&state=..."} (the query string the provider redirected to).
+     * The connector checks the state, redeems the code with the verifier and validates what it
+     * received. On LAFORGE_OK `out` holds a session object. */
+    int32_t (*login_callback)(laforge_instance *instance, const char *request_json,
+                              laforge_buffer *out);
+
+    /* Renews a session: `connector_data` (borrowed) is what a previous session carried. On
+     * LAFORGE_OK `out` holds a new session object (possibly with new connector_data, which
+     * replaces the old). LAFORGE_ACCESS_DENIED when the provider refused (revoked, expired):
+     * the host then asks the user to log in again. May be NULL (sessions cannot be renewed). */
+    int32_t (*refresh)(laforge_instance *instance, laforge_bytes connector_data,
+                       laforge_buffer *out);
+
+    /* Device authorization grant (RFC 8628), for machines without a browser. device_start's
+     * `request_json` is {"scopes": [...]}; on LAFORGE_OK `out` holds {"user_code": ...,
+     * "verification_uri": ..., "verification_uri_complete": ..., "interval": 5,
+     * "expires_at": ..., "flow_data": "..."}. device_poll takes {"flow_data": ...} and returns
+     * LAFORGE_OK with a session object, LAFORGE_RETRY while the user has not approved yet
+     * (last_error says "authorization_pending" or "slow_down"; the host waits `interval`
+     * seconds, longer after slow_down), LAFORGE_ACCESS_DENIED when denied or expired. Both set
+     * or both NULL. The host never polls faster than `interval`. */
+    int32_t (*device_start)(laforge_instance *instance, const char *request_json,
+                            laforge_buffer *out);
+    int32_t (*device_poll)(laforge_instance *instance, const char *request_json,
+                           laforge_buffer *out);
+
+    /* Zeroes and frees a buffer this instance produced (identities, sessions, flow starts).
+     * Called exactly once per filled buffer, possibly from another thread. Never NULL. */
+    void (*release)(laforge_instance *instance, laforge_buffer *buffer);
+    /* As for the audit sink: never NULL, never a token or secret; per thread when CONCURRENT. */
+    const char *(*last_error)(laforge_instance *instance);
+    /* As for the audit sink. */
+    void (*destroy)(laforge_instance *instance);
+} laforge_idp_connector_vtable;
+
+/* ---------------------------------------------------------------------------------------------
  * Host information and the plugin descriptor
  * ------------------------------------------------------------------------------------------- */
 
@@ -397,7 +487,9 @@ typedef struct laforge_plugin_descriptor {
     uint64_t capabilities;     /* LAFORGE_CAP_* bits, each with its vtable below */
     const laforge_audit_sink_vtable *audit_sink;
     const laforge_secret_backend_vtable *secret_backend;
-    /* ABI 1.1 appends its capability vtables here. */
+    /* ---- ABI 1.1 (absent in a 1.0-sized descriptor: read as NULL) ---- */
+    const laforge_idp_connector_vtable *idp_connector;
+    /* Later minors append their capability vtables here. */
 } laforge_plugin_descriptor;
 
 /* The entry point every plugin exports under LAFORGE_PLUGIN_ENTRY_SYMBOL:
@@ -422,6 +514,11 @@ typedef const laforge_plugin_descriptor *(*laforge_plugin_entry_fn)(
     (offsetof(laforge_secret_backend_vtable, destroy) + sizeof(void *))
 #define LAFORGE_HOST_API_SIZE_1_0 \
     (offsetof(laforge_host_api, release_secret) + sizeof(void *))
+/* Sizes of the 1.1 additions. */
+#define LAFORGE_DESCRIPTOR_SIZE_1_1 \
+    (offsetof(laforge_plugin_descriptor, idp_connector) + sizeof(void *))
+#define LAFORGE_IDP_CONNECTOR_VTABLE_SIZE_1_1 \
+    (offsetof(laforge_idp_connector_vtable, destroy) + sizeof(void *))
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -77,7 +77,7 @@ import Testing
         let far = configError("version: 1\ncolour: blue\n")
         #expect(
             far?.description
-                == "config/laforge.yaml:2:1: colour: unknown key; valid keys are: version, mode, state_dir, plugin_dir, trusted_keys, secret_backends, audit, snapshots, approvals"
+                == "config/laforge.yaml:2:1: colour: unknown key; valid keys are: version, mode, state_dir, plugin_dir, trusted_keys, secret_backends, audit, snapshots, approvals, identity"
         )
         #expect(far?.suggestion == nil)
     }

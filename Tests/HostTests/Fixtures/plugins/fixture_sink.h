@@ -79,7 +79,7 @@ static FIXTURE_UNUSED void fixture_sink_destroy(laforge_instance *instance) {
 #define FIXTURE_DESCRIPTOR(size, major, minor, name, caps, sink_vtable, secret_vtable)         \
     {                                                                                          \
         size, major, minor, name, "1.0.0", "LaForge loader test fixture", "Apache-2.0", caps,  \
-            sink_vtable, secret_vtable                                                         \
+            sink_vtable, secret_vtable, NULL                                                   \
     }
 
 /* Declares the entry point (so -Wmissing-prototypes is happy) and defines it to return

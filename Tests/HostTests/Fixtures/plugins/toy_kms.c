@@ -171,7 +171,7 @@ static const laforge_secret_backend_vtable toy_vtable = {
 static const laforge_plugin_descriptor toy_descriptor = {
     sizeof(laforge_plugin_descriptor), 1, 0, "toy_kms", "1.0.0",
     "LaForge conformance test fixture: key operations only", "Apache-2.0",
-    LAFORGE_CAP_SECRET_BACKEND, NULL, &toy_vtable};
+    LAFORGE_CAP_SECRET_BACKEND, NULL, &toy_vtable, NULL};
 
 LAFORGE_EXPORT const laforge_plugin_descriptor *laforge_plugin_entry(const laforge_host_info *host,
                                                                      const char **refusal);

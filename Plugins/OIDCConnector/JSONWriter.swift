@@ -1,0 +1,89 @@
+/// Writes the JSON the connector hands the host (identities, sessions, flow starts). Object keys
+/// come out in the order given; strings get the shortest escapes.
+enum JSONWriter {
+    static func write(_ value: JSONValue, to out: inout [UInt8]) {
+        switch value {
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                write(member.value, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                write(element, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .string(let text): appendString(text, to: &out)
+        case .number(let text): out.append(contentsOf: text.utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
+        }
+    }
+
+    static func bytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        write(value, to: &out)
+        return out
+    }
+
+    static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copy them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x00..<0x20:
+                let digits = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONValue {
+    var string: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    /// A JSON number as seconds since the epoch (NumericDate, RFC 7519 §2: fractions allowed,
+    /// truncated here).
+    var numericDate: Int64? {
+        guard case .number(let text) = self else { return nil }
+        if let whole = Int64(text) { return whole }
+        return Double(text).flatMap { $0.isFinite && abs($0) < 1e15 ? Int64($0) : nil }
+    }
+
+    static func integer(_ value: Int64) -> JSONValue { .number(String(value)) }
+
+    /// Follows a dotted claim path (`realm_access.roles`); a key containing a dot is matched whole
+    /// first, as providers use URL-like claim names (`https://example.com/groups`).
+    func claim(atPath path: String) -> JSONValue? {
+        if let direct = member(path) { return direct }
+        var current = self
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            guard let next = current.member(String(part)) else { return nil }
+            current = next
+        }
+        return current
+    }
+}
