@@ -82,8 +82,9 @@ final class ElasticBulk: RecordSender {
         }
         switch ResultMapping.verdict(response, request: request) {
         case .retry(let message): return .retry(stored: 0, message)
+        case .refused(let message): return .refused(stored: 0, message)
         case .permanent(let message):
-            // The whole request was refused (bad index name, auth, body too large).
+            // The whole request was refused (bad index name, body too large).
             wholeRequestRefused = true
             return .permanent(at: 0, message)
         case .stored: break

@@ -6,11 +6,13 @@ import HTTPClient
 
 /// What a receiver's answer means for the records of a request (docs/SIEM.md, "Result mapping"):
 /// 2xx stored; 408, 429, 5xx, timeouts and connection errors RETRY (honouring `Retry-After`);
-/// other 4xx PERMANENT_ERROR with the start of the response body in the message.
+/// 401 and 403 ACCESS_DENIED (the credential, not a record, is wrong: the host keeps every
+/// record until it is fixed); other 4xx PERMANENT_ERROR with the start of the response body.
 enum ResultMapping {
     enum Verdict {
         case stored
         case retry(String)
+        case refused(String)
         case permanent(String)
     }
 
@@ -27,6 +29,8 @@ enum ResultMapping {
             // Redirects are not followed (a signed audit stream must not wander to another
             // host); keep the records until the URL is fixed.
             return .retry("HTTP \(status) from \(request): redirects are not followed; set url to \(response.header("location") ?? "the new location")")
+        case 401, 403:
+            return .refused("HTTP \(status) from \(request): the receiver refuses the credential (token, secret or client certificate)" + bodySuffix(response))
         case 400..<500:
             return .permanent("HTTP \(status) from \(request)" + bodySuffix(response))
         default:

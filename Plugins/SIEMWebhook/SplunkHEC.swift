@@ -169,6 +169,7 @@ final class SplunkHEC: RecordSender {
         }
         switch ResultMapping.verdict(response, request: request) {
         case .retry(let message): return .retry(stored: 0, message)
+        case .refused(let message): return .refused(stored: 0, message)
         case .permanent(let message): return .permanent(at: 0, message)
         case .stored: break
         }

@@ -5,6 +5,7 @@ enum Status {
     static let ok = Int32(LAFORGE_OK.rawValue)
     static let retry = Int32(LAFORGE_RETRY.rawValue)
     static let permanentError = Int32(LAFORGE_PERMANENT_ERROR.rawValue)
+    static let accessDenied = Int32(LAFORGE_ACCESS_DENIED.rawValue)
     static let invalidArgument = Int32(LAFORGE_INVALID_ARGUMENT.rawValue)
     static let internalError = Int32(LAFORGE_INTERNAL_ERROR.rawValue)
 }
@@ -34,6 +35,9 @@ struct SendOutcome {
 
     static func allStored(_ count: Int) -> SendOutcome { SendOutcome(stored: count, status: Status.ok, message: "") }
     static func retry(stored: Int, _ message: String) -> SendOutcome { SendOutcome(stored: stored, status: Status.retry, message: message) }
+    static func refused(stored: Int, _ message: String) -> SendOutcome {
+        SendOutcome(stored: stored, status: Status.accessDenied, message: message)
+    }
     static func permanent(at index: Int, _ message: String) -> SendOutcome {
         SendOutcome(stored: index, status: Status.permanentError, message: message)
     }

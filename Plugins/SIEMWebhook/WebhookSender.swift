@@ -47,6 +47,7 @@ final class WebhookSender: RecordSender {
             switch ResultMapping.verdict(response, request: transport.describe(url)) {
             case .stored: return .allStored(records.count)
             case .retry(let message): return .retry(stored: 0, message)
+            case .refused(let message): return .refused(stored: 0, message)
             case .permanent(let message):
                 let first = records.first!
                 return .permanent(at: 0, "\(message) (request of \(records.count) records from \(first.kind.rawValue) \(first.seq))")

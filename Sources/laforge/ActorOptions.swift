@@ -1,25 +1,34 @@
 import ArgumentParser
 import LaForgeHost
 
-/// Who acts (`--actor`, `--role`), until identity comes from the IdP; the default is
+/// Who acts: `--actor` (and `--role`), else the logged-in identity (`laforge login`), else
 /// `approvals.actor` in the configuration.
 struct ActorOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The acting user (default: approvals.actor.user from the configuration).", valueName: "user"))
+    @Option(help: ArgumentHelp("The acting user (default: the logged-in identity, else approvals.actor.user from the configuration).", valueName: "user"))
     var actor: String?
     @Option(name: .customLong("role"), help: ArgumentHelp("A role the actor acts with (repeatable).", valueName: "role"))
     var roles: [String] = []
 
-    /// The actor, or nil when neither the flags nor the configuration name one.
-    func resolve(_ config: LaForgeConfig) -> AuditActor? {
+    /// The actor, or nil when neither the flags, a login nor the configuration name one.
+    func resolve(_ config: LaForgeConfig) throws(ExitCode) -> AuditActor? {
         if let actor { return AuditActor(user: actor, roles: roles) }
+        let principal: Principal?
+        do { principal = try LoggedInIdentity.current(stateDir: config.stateDir, identity: config.identity) } catch {
+            throw fail("the logged-in identity: \(error.message)", LaForgeExit.configError)
+        }
+        if let principal {
+            var loggedIn = LoggedInIdentity.auditActor(principal)
+            if !roles.isEmpty { loggedIn.roles = roles }
+            return loggedIn
+        }
         guard var configured = config.approvals.actor else { return nil }
         if !roles.isEmpty { configured.roles = roles }
         return configured
     }
 
     func require(_ config: LaForgeConfig) throws(ExitCode) -> AuditActor {
-        guard let actor = resolve(config) else {
-            throw fail("who acts? pass --actor USER [--role ROLE]… or set approvals.actor in the configuration", ExitCode.validationFailure)
+        guard let actor = try resolve(config) else {
+            throw fail("who acts? pass --actor USER [--role ROLE]…, log in (laforge login), or set approvals.actor in the configuration", ExitCode.validationFailure)
         }
         return actor
     }

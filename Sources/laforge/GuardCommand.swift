@@ -25,7 +25,7 @@ struct GuardCommand: ParsableCommand {
 
         func run() throws {
             let config = try global.loadConfig()
-            let actor = actorOptions.resolve(config) ?? AuditActor(user: "laforge")
+            let actor = try actorOptions.resolve(config) ?? AuditActor(user: "laforge")
             let deploymentGuard = DeploymentGuard(config: config, extraKeys: try readVerifierKeys(keyFiles), logger: global.logger)
             let verdict: DeploymentVerdict
             do {

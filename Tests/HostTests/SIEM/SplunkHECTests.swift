@@ -71,7 +71,9 @@ import Testing
         #expect(indexed.compactMap { $0["event"]?["seq"]?.intValue } == Array(0..<12))
     }
 
-    @Test func aWrongTokenIsAPermanentErrorNamingTheStatusNotTheToken() throws {
+    /// A refused credential is the sink's fault, not a record's: ACCESS_DENIED, so nothing is
+    /// dead-lettered and the host says an operator must act, naming the status, not the token.
+    @Test func aWrongTokenIsRefusedAccessNamingTheStatusNotTheToken() throws {
         let root = try AuditSandbox()
         let receiver = try ReceiverProcess("hec_receiver.py", ["--token", "right-token"], in: root.root)
         defer { receiver.stop() }
@@ -83,10 +85,11 @@ import Testing
         defer { setup.log.journal.close() }
         try setup.log.emit(auditEvent("alice"))
         _ = try setup.deliver(within: 5)
-        let dead = setup.deadLetters()
-        #expect(dead.first?["seq"]?.intValue == 0)
-        #expect(dead.first?["error"]?.stringValue?.contains("HTTP 401") == true)
-        #expect(dead.first?["error"]?.stringValue?.contains("Invalid authorization") == true)
+        #expect(setup.deadLetters().isEmpty)
+        #expect(setup.captured.text.contains("refuses access, an operator must act"), "\(setup.captured.text)")
+        #expect(setup.captured.text.contains("HTTP 401"))
+        #expect(setup.captured.text.contains("Invalid authorization"))
+        #expect((setup.cursor?.nextSeq ?? 0) == 0)
         #expect(!setup.captured.text.contains("wrong-token-value"))
     }
 }
