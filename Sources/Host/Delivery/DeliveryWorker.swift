@@ -15,6 +15,13 @@ public final class DeliveryWorker: @unchecked Sendable {
     private let retry: RetryPolicy
     private let deadLetter: DeadLetterFile
     private var failures = 0
+    /// When the cursor was last made durable (monotonic ns), and whether a store came since.
+    private var cursorSyncedAt: UInt64 = 0
+    private var cursorUnsynced = false
+    /// How stale the durable cursor may get. Syncing it after every batch cost as much disk time
+    /// as the sink's own writes on small batches; a crash re-sends at most this much to a sink
+    /// that is idempotent by seq anyway.
+    static let cursorSyncIntervalNanoseconds: UInt64 = 1_000_000_000
 
     init(sink: AuditSinkInstance, log: AuditLog, settings: DeliverySettings) {
         self.sink = sink
@@ -41,6 +48,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         }
         guard let lock else { return false }
         defer { withExtendedLifetime(lock) {} }
+        defer { syncCursor() }  // before the lock goes: the next holder starts from a durable cursor
 
         while !stop.isStopped {
             if let deadline, monotonicNanoseconds() >= deadline { return false }
@@ -55,6 +63,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             }
             log.metrics.gaugeSet("laforge_delivery_lag_entries", labels: labels, Double(batch.lag))
             if batch.records.isEmpty {
+                syncCursor()
                 guard follow else { return true }
                 _ = pause(milliseconds: max(settings.lingerMilliseconds, 10), deadline: deadline, stop: stop)
                 continue
@@ -128,11 +137,27 @@ public final class DeliveryWorker: @unchecked Sendable {
     }
 
     private func advance(_ batch: DeliveryBatch, through count: Int) {
+        let now = monotonicNanoseconds()
+        let sync = now &- cursorSyncedAt >= Self.cursorSyncIntervalNanoseconds
         do {
-            try log.cursors.store(sink.name, batch.cursor(after: count))
+            try log.cursors.store(sink.name, batch.cursor(after: count), sync: sync)
+            if sync { cursorSyncedAt = now }
+            cursorUnsynced = !sync
         } catch {
             // The sink has the records; a lost cursor update only means they are re-sent, and
             // sinks are idempotent by seq.
+            log.logger.log(.error, "sink \(sink.name): cannot persist the cursor: \(error)")
+        }
+    }
+
+    /// Makes a cursor stored without sync durable (idle, or the worker stops).
+    private func syncCursor() {
+        guard cursorUnsynced else { return }
+        do {
+            try log.cursors.sync(sink.name)
+            cursorUnsynced = false
+            cursorSyncedAt = monotonicNanoseconds()
+        } catch {
             log.logger.log(.error, "sink \(sink.name): cannot persist the cursor: \(error)")
         }
     }

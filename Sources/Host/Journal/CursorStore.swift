@@ -12,9 +12,9 @@ import Foundation
 ///     checkpoint_size 1200
 ///     sha256 <hex SHA-256 of the lines above, newlines included>
 ///
-/// An update overwrites the slot that does not hold the current cursor and syncs it once
-/// (`fdatasync`), so a crash mid-write tears at most the slot being written and the other still
-/// holds the previous cursor; the newest valid slot wins. (Replacing the file — temporary file,
+/// An update overwrites the slot that does not hold the current cursor (and syncs it with one
+/// `fdatasync`, or leaves that to a later `sync`), so a crash mid-write tears at most the slot
+/// being written and the other still holds an earlier cursor; the newest valid slot wins. (Replacing the file — temporary file,
 /// `fsync`, `rename`, directory `fsync` — cost two syncs and a file creation per delivered batch,
 /// as much disk time as the journal's own group commit.) The file itself is created once, whole,
 /// by rename. A file with no valid slot is an error naming it — guessing a cursor would
@@ -54,8 +54,10 @@ public struct CursorStore: Sendable {
         return newest
     }
 
-    /// Stores the sink's cursor durably; a crash leaves this cursor or the previous one.
-    public func store(_ sink: String, _ cursor: SinkCursor) throws(JournalError) {
+    /// Stores the sink's cursor; with `sync` durably at once, else when `sync(_:)` is next called
+    /// (or the kernel writes it back). Either way a crash leaves this cursor or an earlier one,
+    /// never a torn one: an earlier cursor only means re-sending to a sink idempotent by seq.
+    public func store(_ sink: String, _ cursor: SinkCursor, sync: Bool = true) throws(JournalError) {
         try Self.checkName(sink, directory: directory)
         let path = path(for: sink)
         let fd: Int32
@@ -76,12 +78,28 @@ public struct CursorStore: Sendable {
         let bytes = Self.slot(cursor)
         var error = bytes.withUnsafeBytes { JournalFileIO.pwriteAll(fd, $0, at: UInt64(target * Self.slotSize)) }
         var action = "cannot write"
-        if error == 0 {
+        if error == 0 && sync {
             var result: Int32
             repeat { result = fdatasync(fd) } while result != 0 && errno == EINTR
             if result != 0 { (error, action) = (errno, "cannot sync") }
         }
         if error != 0 { throw JournalError.io(error, path: path, action) }
+    }
+
+    /// Makes the sink's stored cursor durable (after stores with `sync: false`).
+    public func sync(_ sink: String) throws(JournalError) {
+        try Self.checkName(sink, directory: directory)
+        let path = path(for: sink)
+        let fd: Int32
+        switch JournalFileIO.open(path, O_RDWR) {
+        case .failure(let error) where error.code == ENOENT: return
+        case .failure(let error): throw JournalError.io(error.code, path: path, "cannot open the cursor")
+        case .success(let value): fd = value
+        }
+        defer { _ = Glibc.close(fd) }
+        var result: Int32
+        repeat { result = fdatasync(fd) } while result != 0 && errno == EINTR
+        if result != 0 { throw JournalError.io(errno, path: path, "cannot sync") }
     }
 
     /// The first store: the whole file appears at once (temporary file, sync, rename, directory sync).
