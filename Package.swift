@@ -67,19 +67,21 @@ let package = Package(
             ],
             path: "Sources/laforge"),
 
+        // What the Swift plugins share (linked into each; plugins do not link the host library).
+        .target(name: "PluginSupport", dependencies: ["PluginABI"], path: "Sources/PluginSupport"),
+
         // Plugins. Tests never depend on these (each exports the same entry symbol); they find
         // the built .so files next to the test binary.
-        .target(name: "FileSink", dependencies: ["PluginABI"], path: "Plugins/FileSink"),
-        // JSONReader.swift is FileSink's, linked in (a symlink): one small config reader for both.
-        .target(name: "PostgresAudit", dependencies: ["PluginABI", "CLibPQ"], path: "Plugins/PostgresAudit"),
+        .target(name: "FileSink", dependencies: ["PluginSupport", "PluginABI"], path: "Plugins/FileSink"),
+        .target(name: "PostgresAudit", dependencies: ["PluginSupport", "PluginABI", "CLibPQ"], path: "Plugins/PostgresAudit"),
         .target(
-            name: "SIEMWebhook", dependencies: ["PluginABI", "HTTPClient", "CSodium", "CZlib"],
+            name: "SIEMWebhook", dependencies: ["PluginSupport", "PluginABI", "HTTPClient", "CSodium", "CZlib"],
             path: "Plugins/SIEMWebhook"),
         .target(
-            name: "KMSSecrets", dependencies: ["PluginABI", "HTTPClient", "OpenSSLCrypto", "CSodium"],
+            name: "KMSSecrets", dependencies: ["PluginSupport", "PluginABI", "HTTPClient", "OpenSSLCrypto", "CSodium"],
             path: "Plugins/KMSSecrets"),
         .target(
-            name: "OIDCConnector", dependencies: ["PluginABI", "HTTPClient", "OpenSSLCrypto", "COpenSSL"],
+            name: "OIDCConnector", dependencies: ["PluginSupport", "PluginABI", "HTTPClient", "OpenSSLCrypto", "COpenSSL"],
             path: "Plugins/OIDCConnector"),
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(

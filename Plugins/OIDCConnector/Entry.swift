@@ -9,12 +9,6 @@ private func instance(_ pointer: OpaquePointer?) -> OIDCConnectorInstance? {
     pointer.map { Unmanaged<OIDCConnectorInstance>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
 }
 
-/// Strings for the descriptor: allocated once per process, never freed (the host never unloads
-/// a plugin).
-private func staticCString(_ text: String) -> UnsafePointer<CChar> {
-    UnsafePointer(strdup(text)!)
-}
-
 private nonisolated(unsafe) let emptyCString = staticCString("")
 
 /// Hands `bytes` to the host in a malloc'd buffer that release() zeroes and frees.

@@ -12,12 +12,6 @@ private func instance(_ pointer: OpaquePointer?) -> PostgresAuditInstance? {
     pointer.map { Unmanaged<PostgresAuditInstance>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
 }
 
-/// Strings for the descriptor: allocated once per process, never freed (the host never unloads
-/// a plugin).
-private func staticCString(_ text: String) -> UnsafePointer<CChar> {
-    UnsafePointer(strdup(text)!)
-}
-
 private nonisolated(unsafe) let emptyCString = staticCString("")
 
 private nonisolated(unsafe) let auditSinkVTable: UnsafeMutablePointer<laforge_audit_sink_vtable> = {

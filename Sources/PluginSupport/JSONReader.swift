@@ -1,17 +1,17 @@
-/// The little JSON the sink needs to read: its canonical configuration object, the top-level
-/// `seq` of a stored entry line, and the string inside a stored checkpoint line. A full parser
-/// (every value kind, every escape, surrogate pairs) so a hand-edited or foreign line is judged
-/// correctly, kept small because the host hands us canonical JSON.
-indirect enum JSONValue: Equatable {
+/// The JSON the Swift plugins read: their canonical configuration, stored lines, contexts and
+/// the answers of the servers they talk to. A full parser (every value kind, every escape,
+/// surrogate pairs) so a hand-edited or foreign document is judged correctly, kept small: plugins
+/// do not link the host library. Object members keep their order; numbers keep their text.
+public indirect enum JSONValue: Equatable, Sendable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     case string(String)
-    /// The number's text as written: the sink only ever needs unsigned integers from it.
+    /// The number's text as written (plugins convert what they need).
     case number(String)
     case bool(Bool)
     case null
 
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.object(let a), .object(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -25,33 +25,33 @@ indirect enum JSONValue: Equatable {
     }
 
     /// The value of a non-negative integer without fraction or exponent, if it fits 64 bits.
-    var unsignedInteger: UInt64? {
+    public var unsignedInteger: UInt64? {
         guard case .number(let text) = self else { return nil }
         return UInt64(text)
     }
 
-    func member(_ name: String) -> JSONValue? {
+    public func member(_ name: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == name }?.value
     }
 }
 
-struct JSONReadError: Error {
-    var offset: Int
-    var reason: String
+public struct JSONReadError: Error, Sendable {
+    public var offset: Int
+    public var reason: String
 
-    var description: String { "byte \(offset): \(reason)" }
+    public var description: String { "byte \(offset): \(reason)" }
 }
 
 /// A recursive-descent reader over UTF-8 bytes. Nesting is capped so a hostile line cannot
 /// exhaust the stack (a trap would cross the C boundary).
-struct JSONReader {
+public struct JSONReader {
     private let bytes: [UInt8]
     private var position = 0
     private var depth = 0
     private static let maximumDepth = 64
 
-    static func parse(_ bytes: [UInt8]) throws(JSONReadError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(JSONReadError) -> JSONValue {
         var reader = JSONReader(bytes: bytes)
         reader.skipWhitespace()
         let value = try reader.readValue()
@@ -201,7 +201,7 @@ struct JSONReader {
 
     private mutating func readString() throws(JSONReadError) -> String {
         position += 1
-        // Fast path (every token's header and claims go through here): a run without escapes
+        // Fast path (a token's header and claims, every config): a run without escapes
         // or control characters becomes the String directly.
         var end = position
         while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {

@@ -1,1 +1,0 @@
-../FileSink/JSONReader.swift

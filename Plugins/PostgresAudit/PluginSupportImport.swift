@@ -1,0 +1,2 @@
+// The JSON reader every Swift plugin shares (Sources/PluginSupport), visible in every file here.
+@_exported import PluginSupport
