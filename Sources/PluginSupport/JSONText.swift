@@ -1,7 +1,7 @@
-/// Writes JSON strings the RFC 8785 way (the shortest escapes), so what the plugin builds
+/// Writes JSON strings the RFC 8785 way (the shortest escapes), so what a plugin builds
 /// around canonical entries stays canonical-looking and parses everywhere.
-enum JSONText {
-    static func appendString(_ text: String, to out: inout [UInt8]) {
+public enum JSONText {
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -23,7 +23,7 @@ enum JSONText {
         out.append(UInt8(ascii: "\""))
     }
 
-    static func string(_ text: String) -> String {
+    public static func string(_ text: String) -> String {
         var out: [UInt8] = []
         appendString(text, to: &out)
         return String(decoding: out, as: UTF8.self)
