@@ -13,21 +13,50 @@ public enum AuditEntry {
     public static func bytes(chainID: String, event canonicalEvent: [UInt8], seq: UInt64, prevHash: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(canonicalEvent.count + chainID.utf8.count + 128)
-        out.append(contentsOf: #"{"chain":""#.utf8)
-        out.append(contentsOf: chainID.utf8)
-        out.append(contentsOf: #"","event":"#.utf8)
-        out.append(contentsOf: canonicalEvent)
-        out.append(contentsOf: #","prev_hash":""#.utf8)
-        // Digits written in place (no intermediate Strings): this runs on the journal's
-        // sequential commit path, once per entry.
-        for byte in prevHash {
-            out.append(lowerHexDigits[Int(byte >> 4)])
-            out.append(lowerHexDigits[Int(byte & 0x0F)])
-        }
-        out.append(contentsOf: #"","seq":"#.utf8)
-        appendDecimal(seq, to: &out)
-        out.append(contentsOf: #","v":1}"#.utf8)
+        prevHash.withUnsafeBytes { append(entryPrefix(chainID: chainID), event: canonicalEvent, seq: seq, prevHash: $0, to: &out) }
         return out
+    }
+
+    /// `{"chain":"<chain id>","event":` — the part of every entry of a chain that never changes.
+    public static func entryPrefix(chainID: String) -> [UInt8] {
+        Array(#"{"chain":""#.utf8) + Array(chainID.utf8) + Array(#"","event":"#.utf8)
+    }
+
+    /// Appends the entry to `out` (the journal's linker: it runs on the sequential commit path,
+    /// once per entry, so digits are written in place and nothing is allocated).
+    public static func append(
+        _ prefix: [UInt8], event canonicalEvent: [UInt8], seq: UInt64, prevHash: UnsafeRawBufferPointer,
+        to out: inout [UInt8]
+    ) {
+        out.append(contentsOf: prefix)
+        out.append(contentsOf: canonicalEvent)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 14 + 64 + 8 + 20 + 7) { buffer in
+            var count = 0
+            func put(_ byte: UInt8) {
+                buffer[count] = byte
+                count += 1
+            }
+            for byte in #","prev_hash":""#.utf8 { put(byte) }
+            for byte in prevHash {
+                put(lowerHexDigits[Int(byte >> 4)])
+                put(lowerHexDigits[Int(byte & 0x0F)])
+            }
+            for byte in #"","seq":"#.utf8 { put(byte) }
+            var digitCount = 1
+            var rest = seq / 10
+            while rest > 0 {
+                digitCount += 1
+                rest /= 10
+            }
+            var value = seq
+            for index in stride(from: count + digitCount - 1, through: count, by: -1) {
+                buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            }
+            count += digitCount
+            for byte in #","v":1}"#.utf8 { put(byte) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
+        }
     }
 
     /// An entry read back for verification.
@@ -157,12 +186,3 @@ extension AuditEntry {
 }
 
 private let lowerHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-private func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-    guard value >= 10 else {
-        out.append(UInt8(ascii: "0") + UInt8(value))
-        return
-    }
-    appendDecimal(value / 10, to: &out)
-    out.append(UInt8(ascii: "0") + UInt8(value % 10))
-}

@@ -45,7 +45,7 @@ public final class AuditLog: @unchecked Sendable {
                 keyID: audit.pii.keyID, key: key)
         }
 
-        let chainID = audit.chainID
+        let entryPrefix = AuditEntry.entryPrefix(chainID: audit.chainID)
         let journal: Journal
         do {
             journal = try Journal.open(
@@ -53,8 +53,8 @@ public final class AuditLog: @unchecked Sendable {
                     directory: (config.stateDir as NSString).appendingPathComponent("journal"),
                     fsync: JournalFsync(rawValue: audit.journal.fsync.rawValue) ?? .group,
                     segmentBytes: audit.journal.segmentBytes),
-                linker: { body, seq, prevHash in
-                    AuditEntry.bytes(chainID: chainID, event: body, seq: seq, prevHash: prevHash)
+                linker: { body, seq, prevHash, output in
+                    AuditEntry.append(entryPrefix, event: body, seq: seq, prevHash: prevHash, to: &output)
                 })
         } catch {
             throw AuditLogError(error.kind == .corrupt ? .corrupt : .storage, "cannot open the journal: \(error)")

@@ -56,7 +56,7 @@ public struct AuditReader: Sendable {
         do {
             journal = try Journal.open(
                 JournalOptions(directory: (config.stateDir as NSString).appendingPathComponent("journal")),
-                linker: { _, _, _ in [] })
+                linker: { _, _, _, _ in })
         } catch {
             throw AuditLogError(error.kind == .corrupt ? .corrupt : .storage, "cannot open the journal: \(error)")
         }

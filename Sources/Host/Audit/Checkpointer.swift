@@ -6,11 +6,15 @@ import Foundation
 /// with every earlier checkpoint by construction; the previous frontier is checked against the
 /// previous signed root before it is trusted.
 final class Checkpointer: @unchecked Sendable {
-    // @unchecked: immutable; the journal lock serializes signing across threads and processes.
+    // @unchecked: immutable but for `lastOpened` (locked); the journal lock serializes signing
+    // across threads and processes.
     let signer: Ed25519SigningKey
     let verifiers: [Ed25519VerifierKey]
     let origin: String
     let settings: CheckpointSettings
+    /// The newest checkpoint this instance verified or signed, with its frontier: when the
+    /// stored bytes are still exactly these, it need not be parsed and verified again.
+    private let lastOpened = LockedValue<(stored: StoredCheckpoint, frontier: MerkleFrontier, signedAt: Int64)?>(nil)
 
     init(signer: Ed25519SigningKey, verifiers: [Ed25519VerifierKey], origin: String, settings: CheckpointSettings) {
         self.signer = signer
@@ -73,26 +77,29 @@ final class Checkpointer: @unchecked Sendable {
                 var frontier = MerkleFrontier()
                 var lastSignedAt: Int64 = 0
                 if let last = view.lastCheckpoint() {
-                    let opened = try open(last)
-                    frontier = opened.1
-                    lastSignedAt = opened.2.signedAtMicroseconds
+                    if let cached = lastOpened.withLock({ $0 }), cached.stored == last {
+                        frontier = cached.frontier
+                        lastSignedAt = cached.signedAt
+                    } else {
+                        let opened = try open(last)
+                        frontier = opened.1
+                        lastSignedAt = opened.2.signedAtMicroseconds
+                        lastOpened.withLock { $0 = (last, frontier, lastSignedAt) }
+                    }
                 }
                 guard size > frontier.size else { return nil }
                 let now = AuditTimestamp.now().microseconds
                 let dueByCount = settings.everyEntries > 0 && size - frontier.size >= UInt64(settings.everyEntries)
                 let dueByTime = settings.everyMilliseconds > 0 && now - lastSignedAt >= Int64(settings.everyMilliseconds) * 1000
                 guard force || dueByCount || dueByTime else { return nil }
-                var next = frontier.size
-                while next < size {
-                    let end = min(size, next + 65_536)
-                    for leaf in try view.leafHashes(from: next, to: end) { frontier.append(leaf) }
-                    next = end
-                }
+                try view.extend(&frontier, to: size)
                 let checkpoint = try Checkpoint(
                     origin: origin, size: size, rootHash: frontier.root(),
                     extensions: [ChainVerifier.frontierExtensionPrefix + Data(frontier.serialized).base64EncodedString()])
                 let note = checkpoint.signedNote(signers: [signer])
-                try view.appendCheckpoint(size: size, payload: Payload(note: note, signedAtMicroseconds: now).bytes)
+                let payload = Payload(note: note, signedAtMicroseconds: now).bytes
+                try view.appendCheckpoint(size: size, payload: payload)
+                lastOpened.withLock { $0 = (StoredCheckpoint(size: size, payload: payload), frontier, now) }
                 return size
             }
         } catch let error as AuditLogError {

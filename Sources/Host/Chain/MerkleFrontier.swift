@@ -19,13 +19,17 @@ public struct MerkleFrontier: Sendable, Equatable {
     /// Appends one leaf hash (`SHA256.leafHash(entry)`, 32 bytes; anything else traps).
     public mutating func append(_ leafHash: [UInt8]) {
         precondition(leafHash.count == SHA256.digestCount, "Merkle leaves are 32-byte leaf hashes")
+        leafHash.withUnsafeBytes { append(leaf: $0) }
+    }
+
+    /// `append` from borrowed bytes (32; anything else traps).
+    public mutating func append(leaf leafHash: UnsafeRawBufferPointer) {
+        precondition(leafHash.count == SHA256.digestCount, "Merkle leaves are 32-byte leaf hashes")
         let depth = size.nonzeroBitCount
         let oldSize = size
         borderHashes.append(contentsOf: leafHash)  // grows the buffer to depth + 1 hashes
         let newDepth = borderHashes.withUnsafeMutableBytes { stack in
-            leafHash.withUnsafeBytes { leaf in
-                MerkleHashStack.push(leaf.baseAddress!, size: oldSize, depth: depth, stack: stack.baseAddress!)
-            }
+            MerkleHashStack.push(leafHash.baseAddress!, size: oldSize, depth: depth, stack: stack.baseAddress!)
         }
         borderHashes.removeLast((depth + 1 - newDepth) * SHA256.digestCount)
         size += 1

@@ -10,7 +10,7 @@ struct DeliveryBatch {
 
     static func next(log: AuditLog, sink: String, settings: DeliverySettings) throws -> DeliveryBatch {
         let cursor = try log.cursors.load(sink) ?? SinkCursor(nextSeq: 0, checkpointSize: 0)
-        let journalSize = log.journal.size
+        let journalSize = log.journal.knownSize
         let entries = try log.journal.entries(
             from: cursor.nextSeq, maxCount: settings.batchEntries, maxBytes: settings.batchBytes)
         let lastEntry = entries.last.map { $0.seq + 1 } ?? cursor.nextSeq

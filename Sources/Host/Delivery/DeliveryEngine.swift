@@ -6,6 +6,7 @@ public final class DeliveryEngine: @unchecked Sendable {
     // @unchecked: `threads` is only touched by start/wait from the owning thread.
     public let workers: [DeliveryWorker]
     private let stopSignal = StopSignal()
+    private let drainSignal = StopSignal()
     private let results = LockedValue<[String: Bool]>([:])
     private var threads: [Thread] = []
     private let finished = DispatchGroup()
@@ -20,7 +21,7 @@ public final class DeliveryEngine: @unchecked Sendable {
         for worker in workers {
             finished.enter()
             let thread = Thread { [self] in
-                let caughtUp = worker.run(deadline: deadline, follow: follow, stop: stopSignal)
+                let caughtUp = worker.run(deadline: deadline, follow: follow, stop: stopSignal, drain: drainSignal)
                 results.withLock { $0[worker.sink.name] = caughtUp }
                 finished.leave()
             }
@@ -31,6 +32,10 @@ public final class DeliveryEngine: @unchecked Sendable {
     }
 
     public func stop() { stopSignal.stop() }
+
+    /// Following workers stop lingering for fuller batches and send what there is (recording
+    /// has ended; what remains should reach the sinks now).
+    public func drain() { drainSignal.stop() }
 
     /// Waits for every worker; returns whether each sink was caught up, by sink name.
     @discardableResult
@@ -61,6 +66,7 @@ extension DeliveryEngine {
             engine.wait()
             throw error
         }
+        engine.drain()
         let deadline = timeoutMilliseconds.map { monotonicNanoseconds() + UInt64($0) * 1_000_000 }
         let target = log.journal.size
         let lastCheckpoint = (try? log.journal.checkpoints().last?.size) ?? nil

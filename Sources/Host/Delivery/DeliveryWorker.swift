@@ -18,6 +18,10 @@ public final class DeliveryWorker: @unchecked Sendable {
     /// When the cursor was last made durable (monotonic ns), and whether a store came since.
     private var cursorSyncedAt: UInt64 = 0
     private var cursorUnsynced = false
+    /// The seq the sink needs next, as of the last batch read or stored; nil before the first.
+    private var nextSeq: UInt64?
+    /// Since when a following worker has been waiting for a fuller batch (monotonic ns).
+    private var lingeringSince: UInt64?
     /// How stale the durable cursor may get. Syncing it after every batch cost as much disk time
     /// as the sink's own writes on small batches; a crash re-sends at most this much to a sink
     /// that is idempotent by seq anyway.
@@ -35,10 +39,13 @@ public final class DeliveryWorker: @unchecked Sendable {
 
     /// Delivers until the sink holds every entry (and checkpoint) the journal has at the time
     /// of each check, or until `deadline` (monotonic ns; nil: no limit) or `stop` says so.
-    /// With `follow`, keeps waiting for new entries instead of returning when caught up.
-    /// Returns whether the sink was caught up when it returned.
+    /// With `follow`, keeps waiting for new entries instead of returning when caught up, and
+    /// sends a batch once it is full or its first entry has waited `linger_ms` (until `drain`
+    /// says to send what there is). Returns whether the sink was caught up when it returned.
     @discardableResult
-    public func run(deadline: UInt64? = nil, follow: Bool = false, stop: StopSignal = StopSignal()) -> Bool {
+    public func run(
+        deadline: UInt64? = nil, follow: Bool = false, stop: StopSignal = StopSignal(), drain: StopSignal = StopSignal()
+    ) -> Bool {
         let lock: DeliveryLock?
         do {
             lock = try DeliveryLock.acquire(stateDirectory: log.stateDirectory, sink: sink.name, deadline: deadline)
@@ -52,6 +59,10 @@ public final class DeliveryWorker: @unchecked Sendable {
 
         while !stop.isStopped {
             if let deadline, monotonicNanoseconds() >= deadline { return false }
+            if follow, !drain.isStopped, let wait = lingerMilliseconds() {
+                _ = pause(milliseconds: wait, deadline: deadline, stop: stop)
+                continue
+            }
             let batch: DeliveryBatch
             do {
                 batch = try DeliveryBatch.next(log: log, sink: sink.name, settings: settings)
@@ -61,6 +72,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                 failures += 1
                 continue
             }
+            nextSeq = batch.start.nextSeq
             log.metrics.gaugeSet("laforge_delivery_lag_entries", labels: labels, Double(batch.lag))
             if batch.records.isEmpty {
                 syncCursor()
@@ -71,6 +83,28 @@ public final class DeliveryWorker: @unchecked Sendable {
             if !deliver(batch, deadline: deadline, stop: stop) { return false }
         }
         return false
+    }
+
+    /// How much longer to wait for a fuller batch: nil to send now (a full batch is there, the
+    /// first waiting entry has lingered long enough, or nothing is waiting). Fewer, fuller
+    /// batches mean fewer sink syncs and requests while events keep arriving; `linger_ms`
+    /// bounds the delay this adds.
+    private func lingerMilliseconds() -> Int? {
+        guard let nextSeq else { return nil }
+        let known = log.journal.knownSize
+        guard known > nextSeq, known - nextSeq < UInt64(settings.batchEntries) else {
+            lingeringSince = nil
+            return nil
+        }
+        let now = monotonicNanoseconds()
+        let since = lingeringSince ?? now
+        lingeringSince = since
+        let waited = Int((now - since) / 1_000_000)
+        guard waited < settings.lingerMilliseconds else {
+            lingeringSince = nil
+            return nil
+        }
+        return min(settings.lingerMilliseconds - waited, 10)
     }
 
     /// Sends one batch until it is stored (retrying) or until stopped. False when stopped.
@@ -140,7 +174,9 @@ public final class DeliveryWorker: @unchecked Sendable {
         let now = monotonicNanoseconds()
         let sync = now &- cursorSyncedAt >= Self.cursorSyncIntervalNanoseconds
         do {
-            try log.cursors.store(sink.name, batch.cursor(after: count), sync: sync)
+            let cursor = batch.cursor(after: count)
+            nextSeq = cursor.nextSeq
+            try log.cursors.store(sink.name, cursor, sync: sync)
             if sync { cursorSyncedAt = now }
             cursorUnsynced = !sync
         } catch {

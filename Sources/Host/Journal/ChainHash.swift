@@ -40,7 +40,9 @@ struct ChainHash: Equatable, Sendable {
 
     /// The RFC 6962 leaf hash `SHA-256(0x00 ‖ payload)`.
     static func leafHash(of payload: UnsafeRawBufferPointer) -> ChainHash {
-        ChainHash(SHA256.leafHash(payload))
+        var hash = ChainHash.zero
+        withUnsafeMutableBytes(of: &hash) { SHA256.leafHash(payload, into: $0.baseAddress!) }
+        return hash
     }
 
     /// Plain SHA-256 over `prefix ‖ body` (the checkpoint frame's torn-write check).

@@ -13,6 +13,9 @@ struct CheckpointLog {
     private(set) var validLength: UInt64 = 0
     private(set) var count = 0
     private(set) var last: StoredCheckpoint?
+    /// What `readAll` has read so far: the frames and where they end.
+    private var readFrames: [StoredCheckpoint] = []
+    private var readLength: UInt64 = 0
 
     init(directory: String) {
         path = directory + "/" + CheckpointLog.fileName
@@ -85,17 +88,26 @@ struct CheckpointLog {
         if let lastFound = scan.last { last = lastFound }
     }
 
-    /// Every checkpoint up to `validLength`, in order.
-    func readAll(window: ReadWindow) throws(JournalError) -> [StoredCheckpoint] {
+    /// Every checkpoint up to `validLength`, in order. Frames read once are kept (the file is
+    /// append-only), so a delivery worker asking after every batch reads only the new ones.
+    mutating func readAll(window: ReadWindow) throws(JournalError) -> [StoredCheckpoint] {
         guard let handle, validLength > 0 else { return [] }
+        if readLength > validLength {
+            readFrames = []
+            readLength = 0
+        }
+        guard readLength < validLength else { return readFrames }
         window.reset()
-        var all: [StoredCheckpoint] = []
-        all.reserveCapacity(count)
-        let scan = try Self.scan(handle, window: window, from: 0, to: validLength, lastSize: nil) { all.append($0) }
+        var added: [StoredCheckpoint] = []
+        let scan = try Self.scan(handle, window: window, from: readLength, to: validLength, lastSize: readFrames.last?.size) {
+            added.append($0)
+        }
         if let (offset, defect) = scan.defect {
             throw JournalError(.corrupt, path: path, offset: offset, defect.description)
         }
-        return all
+        readFrames += added
+        readLength = scan.end
+        return readFrames
     }
 
     /// Appends one frame and syncs it (unless `sync` is false). On failure nothing of the frame

@@ -34,15 +34,15 @@ enum EntryFrame {
             prevHash: ChainHash(pointer + 48))
     }
 
-    static func append(
-        to buffer: inout [UInt8], seq: UInt64, hash: ChainHash, prevHash: ChainHash, payload: [UInt8]
+    /// Fills the header of a frame whose payload already follows it at `frame + headerSize`.
+    static func writeHeader(
+        at frame: UnsafeMutableRawPointer, payloadCount: Int, seq: UInt64, hash: ChainHash, prevHash: ChainHash
     ) {
-        withUnsafeBytes(of: magic.littleEndian) { buffer.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt32(payload.count).littleEndian) { buffer.append(contentsOf: $0) }
-        withUnsafeBytes(of: seq.littleEndian) { buffer.append(contentsOf: $0) }
-        hash.append(to: &buffer)
-        prevHash.append(to: &buffer)
-        buffer.append(contentsOf: payload)
+        frame.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt32.self)
+        frame.storeBytes(of: UInt32(payloadCount).littleEndian, toByteOffset: 4, as: UInt32.self)
+        frame.storeBytes(of: seq.littleEndian, toByteOffset: 8, as: UInt64.self)
+        withUnsafeBytes(of: hash) { (frame + 16).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+        withUnsafeBytes(of: prevHash) { (frame + 48).copyMemory(from: $0.baseAddress!, byteCount: 32) }
     }
 }
 

@@ -95,6 +95,41 @@ extension Journal {
             chunks[chunks.count - 1].bytes.removeLast(chunks[chunks.count - 1].bytes.count - mark.1)
             tail = mark.2
         }
+
+        /// Appends the frame of `body` at `seq` to the last chunk, the linker writing the entry
+        /// straight after the header and the hash taken in place (no per-entry buffer). Returns
+        /// the entry's hash, or nil (and appends nothing) when the entry is too large.
+        mutating func appendFrame(seq: UInt64, prevHash: ChainHash, body: [UInt8], linker: Journal.Linker) -> ChainHash? {
+            let last = chunks.count - 1
+            let start = chunks[last].bytes.count
+            chunks[last].bytes.append(contentsOf: repeatElement(0, count: EntryFrame.headerSize))
+            withUnsafeBytes(of: prevHash) { linker(body, seq, $0, &chunks[last].bytes) }
+            let payloadCount = chunks[last].bytes.count - start - EntryFrame.headerSize
+            guard payloadCount <= EntryFrame.maxPayload else {
+                chunks[last].bytes.removeLast(chunks[last].bytes.count - start)
+                return nil
+            }
+            return chunks[last].bytes.withUnsafeMutableBytes { buffer in
+                let frame = buffer.baseAddress! + start
+                let hash = ChainHash.leafHash(
+                    of: UnsafeRawBufferPointer(start: frame + EntryFrame.headerSize, count: payloadCount))
+                EntryFrame.writeHeader(at: frame, payloadCount: payloadCount, seq: seq, hash: hash, prevHash: prevHash)
+                return hash
+            }
+        }
+
+        /// Moves the frame just appended for `seq` (from `frameStart` in the last chunk) into a
+        /// new chunk, a new segment, when it made the active segment exceed `segmentBytes` and is
+        /// not the segment's only frame.
+        mutating func rotateLastFrameIfNeeded(seq: UInt64, frameStart: Int, segmentBytes: UInt64, reserve: Int) {
+            let last = chunks.count - 1
+            guard activeLength > segmentBytes, chunks[last].offset + UInt64(frameStart) > 0 else { return }
+            var moved = GroupWrite.Chunk(firstSeq: seq, offset: 0, creates: true)
+            moved.bytes.reserveCapacity(reserve)
+            moved.bytes.append(contentsOf: chunks[last].bytes[frameStart...])
+            chunks[last].bytes.removeLast(chunks[last].bytes.count - frameStart)
+            chunks.append(moved)
+        }
     }
 
     /// Builds, writes and syncs one group; one result per request.
@@ -121,29 +156,19 @@ extension Journal {
                     for body in request.bodies {
                         let seq = write.tail.nextSeq
                         let prevHash = write.tail.prevHash ?? .zero
-                        let payload = linker(body, seq, prevHash.bytes)
-                        guard payload.count <= EntryFrame.maxPayload else {
+                        let frameStart = write.chunks[write.chunks.count - 1].bytes.count
+                        guard let hash = write.appendFrame(seq: seq, prevHash: prevHash, body: body, linker: linker) else {
                             results[index] = .failure(
                                 JournalError(
                                     .invalidArgument, path: options.directory,
-                                    "entry seq \(seq) is \(payload.count) bytes; the journal stores at most \(EntryFrame.maxPayload)"
-                                ))
+                                    "entry seq \(seq) is larger than the \(EntryFrame.maxPayload) bytes the journal stores"))
                             break
                         }
-                        let hash = payload.withUnsafeBytes { ChainHash.leafHash(of: $0) }
-                        let frameCount = UInt64(EntryFrame.headerSize + payload.count)
-                        // Read through the array, not a copy of the chunk: a copy would share
-                        // the buffer and make the append below copy all of it.
-                        let length = write.activeLength
-                        if length > 0, length + frameCount > UInt64(options.segmentBytes) {
-                            write.chunks.append(GroupWrite.Chunk(firstSeq: seq, offset: 0, creates: true))
-                            write.chunks[write.chunks.count - 1].bytes.reserveCapacity(estimate)
-                        }
-                        EntryFrame.append(
-                            to: &write.chunks[write.chunks.count - 1].bytes, seq: seq, hash: hash, prevHash: prevHash,
-                            payload: payload)
+                        // A frame that would overflow the segment starts the next one instead.
+                        write.rotateLastFrameIfNeeded(
+                            seq: seq, frameStart: frameStart, segmentBytes: UInt64(options.segmentBytes), reserve: estimate)
                         write.tail = ChainPoint(nextSeq: seq + 1, prevHash: hash, offset: 0)
-                        receipts.append(JournalEntryReceipt(seq: seq, hash: hash.bytes))
+                        receipts.append(JournalEntryReceipt(seq: seq, chainHash: hash))
                     }
                     if results[index] == nil {
                         results[index] = .success(receipts)
@@ -152,7 +177,13 @@ extension Journal {
                     }
                 }
                 write.tail.offset = write.activeLength
+                let firstSeq = writer.tail.nextSeq
                 try perform(write)
+                var next = firstSeq
+                for case .success(let receipts)? in results {
+                    writer.recentLeaves.record(receipts, from: next)
+                    next += UInt64(receipts.count)
+                }
             }
         } catch {
             // The group as a whole failed: every request that was not refused on its own shares it.

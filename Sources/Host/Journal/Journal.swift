@@ -20,10 +20,11 @@ import Synchronization
 /// `JournalOptions.fsync`, synced); when it throws, none of them are left in the files. A failed
 /// `fdatasync` poisons the instance (see `JournalError.Kind.notDurable`).
 public final class Journal: @unchecked Sendable {
-    /// Turns a body into the canonical entry bytes for its `seq` and `prevHash`. Called in chain
-    /// order with the journal's lock held: it must be quick and must not call back into the
-    /// journal.
-    public typealias Linker = @Sendable (_ body: [UInt8], _ seq: UInt64, _ prevHash: [UInt8]) -> [UInt8]
+    /// Appends to `output` the canonical entry bytes of a body for its `seq` and `prevHash` (32
+    /// bytes). Called in chain order with the journal's lock held: it must be quick and must not
+    /// call back into the journal. It writes straight into the group's frame buffer.
+    public typealias Linker =
+        @Sendable (_ body: [UInt8], _ seq: UInt64, _ prevHash: UnsafeRawBufferPointer, _ output: inout [UInt8]) -> Void
 
     public let options: JournalOptions
     let linker: Linker
@@ -65,6 +66,7 @@ public final class Journal: @unchecked Sendable {
         var checkpoints: CheckpointLog
         /// Set when an `fdatasync` failed: the message every later write reports.
         var poisoned: String?
+        var recentLeaves = RecentLeaves()
 
         var lastHash: ChainHash { tail.prevHash ?? .zero }
     }
@@ -139,6 +141,10 @@ public final class Journal: @unchecked Sendable {
     public var size: UInt64 {
         (try? currentSize()) ?? published.withLock { $0.count }
     }
+
+    /// The entries this instance knows are committed (its own appends and what it last read of
+    /// other processes'), without taking the lock: cheap enough to poll.
+    public var knownSize: UInt64 { published.withLock { $0.count } }
 
     /// As `size`, reporting an error instead of falling back.
     public func currentSize() throws(JournalError) -> UInt64 {

@@ -20,11 +20,23 @@ public struct JournalEntry: Sendable, Equatable {
 /// What `Journal.append` returns for each body, in the order the bodies were given.
 public struct JournalEntryReceipt: Sendable, Equatable {
     public var seq: UInt64
-    public var hash: [UInt8]
+    /// Held inline: a group commit makes one receipt per entry, and an array each would be an
+    /// allocation per entry on the sequential commit path.
+    var chainHash: ChainHash
+
+    public var hash: [UInt8] {
+        get { chainHash.bytes }
+        set { chainHash = ChainHash(newValue) }
+    }
 
     public init(seq: UInt64, hash: [UInt8]) {
         self.seq = seq
-        self.hash = hash
+        self.chainHash = ChainHash(hash)
+    }
+
+    init(seq: UInt64, chainHash: ChainHash) {
+        self.seq = seq
+        self.chainHash = chainHash
     }
 }
 

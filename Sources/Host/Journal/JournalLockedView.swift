@@ -17,6 +17,18 @@ public struct JournalLockedView: ~Copyable {
         try journal.leafHashes(from: from, to: to, mayRefresh: false)
     }
 
+    /// Appends the leaf hashes of entries `frontier.size..<to` to `frontier`: from memory when
+    /// this instance appended them, else from the frames' headers.
+    public func extend(_ frontier: inout MerkleFrontier, to: UInt64) throws(JournalError) {
+        if journal.writer.recentLeaves.extend(&frontier, from: frontier.size, to: to) { return }
+        var next = frontier.size
+        while next < to {
+            let end = min(to, next + 65_536)
+            for leaf in try leafHashes(from: next, to: end) { frontier.append(leaf) }
+            next = end
+        }
+    }
+
     /// The newest checkpoint, from any process.
     public func lastCheckpoint() -> StoredCheckpoint? { journal.writer.checkpoints.last }
 

@@ -14,8 +14,15 @@ func makeJournalDirectory() -> String {
 
 /// A stand-in for the audit layer's canonical entry: the body wrapped with its seq and
 /// prev_hash, so a test can see that the linker got the right ones.
-let testLinker: Journal.Linker = { body, seq, prevHash in
-    Array("{\"seq\":\(seq),\"prev\":\"\(prevHash.hexString)\",\"body\":\"".utf8) + body + Array("\"}".utf8)
+let testLinker: Journal.Linker = { body, seq, prevHash, output in
+    output += Array("{\"seq\":\(seq),\"prev\":\"\(Array(prevHash).hexString)\",\"body\":\"".utf8) + body + Array("\"}".utf8)
+}
+
+/// `testLinker`'s output for one entry.
+func linked(_ body: [UInt8], _ seq: UInt64, _ prevHash: [UInt8]) -> [UInt8] {
+    var output: [UInt8] = []
+    prevHash.withUnsafeBytes { testLinker(body, seq, $0, &output) }
+    return output
 }
 
 func openJournal(
@@ -46,7 +53,7 @@ func expectValidChain(_ journal: Journal, count: UInt64, sourceLocation: SourceL
         #expect(entry.prevHash == previous, sourceLocation: sourceLocation)
         #expect(entry.hash == SHA256.leafHash(entry.payload), sourceLocation: sourceLocation)
         #expect(
-            entry.payload == testLinker(extractBody(entry.payload), entry.seq, entry.prevHash),
+            entry.payload == linked(extractBody(entry.payload), entry.seq, entry.prevHash),
             sourceLocation: sourceLocation)
         previous = entry.hash
     }
