@@ -41,12 +41,15 @@ extension AuditEvent {
         }
     }
 
-    static func isValidAction(_ action: String) -> Bool {
+    static func isValidAction(_ action: String) -> Bool { isValidAction(action.utf8) }
+
+    /// `isValidAction` on UTF-8 bytes (the NDJSON transcoder checks them in place).
+    static func isValidAction(_ action: some Sequence<UInt8>) -> Bool {
         // At least two dot-separated parts, each starting with a-z, then a-z 0-9 _ -.
         var parts = 0
         var atPartStart = true
         var count = 0
-        for byte in action.utf8 {
+        for byte in action {
             count += 1
             if byte == UInt8(ascii: ".") {
                 if atPartStart { return false }

@@ -17,11 +17,26 @@
 /// writes it. Why byte order sorts keys: for characters of the Basic Multilingual Plane, UTF-8
 /// byte order equals UTF-16 code unit order (RFC 8785 §3.2.3); keys with 4-byte sequences step aside.
 enum AuditEventTranscoder {
+    /// Buffers reused from one line to the next (one per worker): `claims` and `data` are
+    /// written before their place in the output is reached, and objects whose keys arrive out
+    /// of order remember their members; fresh arrays for those were an allocation each, per event.
+    struct Scratch {
+        fileprivate var claims: [UInt8] = []
+        fileprivate var data: [UInt8] = []
+        fileprivate var roles: [Range<Int>] = []
+        fileprivate var members: [(key: Range<Int>, bytes: Range<Int>)] = []
+
+        init() {}
+    }
+
+    static func canonicalBody(_ line: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> [UInt8]? {
+        var reader = JSONByteReader(bytes: line)
+        return try? transcodeEvent(&reader, &scratch)
+    }
+
     static func canonicalBody(_ line: ArraySlice<UInt8>) -> [UInt8]? {
-        line.withUnsafeBufferPointer { buffer in
-            var reader = JSONByteReader(bytes: buffer)
-            return try? transcodeEvent(&reader)
-        }
+        var scratch = Scratch()
+        return line.withUnsafeBufferPointer { canonicalBody($0, scratch: &scratch) }
     }
 
     private struct Unusual: Error {}
@@ -29,12 +44,14 @@ enum AuditEventTranscoder {
     /// A raw string's bytes in the line (quotes excluded).
     private typealias Raw = Range<Int>
 
-    private static func transcodeEvent(_ reader: inout JSONByteReader) throws -> [UInt8]? {
+    private static func transcodeEvent(_ reader: inout JSONByteReader, _ scratch: inout Scratch) throws -> [UInt8]? {
         var action: Raw?, user: Raw?
-        var roles: [Raw] = []
-        var claims: [UInt8]?, data: [UInt8]?
+        scratch.roles.removeAll(keepingCapacity: true)
+        var hasClaims = false, hasData = false
         var outcome = AuditOutcome.success
         var timestamp: AuditTimestamp?
+        /// A timestamp already in canonical form, copied as it is.
+        var canonicalTimestamp: Raw?
         var tenant: Raw?, requestID: Raw?, target: Raw?, artifactHash: Raw?
         var seen = MemberSet()
         let bytes = reader.bytes
@@ -60,10 +77,10 @@ enum AuditEventTranscoder {
                         user = try rawString(&reader)
                     } else if matches(actorKey, "roles", bytes) {
                         try actorSeen.first(1)
-                        roles = try rawStrings(&reader)
+                        try rawStrings(&reader, into: &scratch.roles)
                     } else if matches(actorKey, "claims", bytes) {
                         try actorSeen.first(2)
-                        claims = try optionalObject(&reader)
+                        hasClaims = try optionalObject(&reader, into: &scratch.claims, members: &scratch.members)
                     } else {
                         throw Unusual()
                     }
@@ -75,14 +92,20 @@ enum AuditEventTranscoder {
             } else if matches(key, "outcome", bytes) {
                 try seen.first(2)
                 if let raw = try optionalRawString(&reader) {
-                    guard let parsed = AuditOutcome(rawValue: text(raw, bytes)) else { throw Unusual() }
+                    guard let parsed = AuditOutcome.allCases.first(where: { matches(raw, $0.rawValue, bytes) }) else {
+                        throw Unusual()
+                    }
                     outcome = parsed
                 }
             } else if matches(key, "timestamp", bytes) {
                 try seen.first(3)
                 if let raw = try optionalRawString(&reader) {
-                    guard let parsed = AuditTimestamp(rfc3339: text(raw, bytes)) else { throw Unusual() }
-                    timestamp = parsed
+                    if isCanonicalTimestamp(raw, bytes) {
+                        canonicalTimestamp = raw
+                    } else {
+                        guard let parsed = AuditTimestamp(rfc3339: text(raw, bytes)) else { throw Unusual() }
+                        timestamp = parsed
+                    }
                 }
             } else if matches(key, "tenant", bytes) {
                 try seen.first(4)
@@ -98,7 +121,7 @@ enum AuditEventTranscoder {
                 artifactHash = try optionalRawString(&reader)
             } else if matches(key, "data", bytes) {
                 try seen.first(8)
-                data = try optionalObject(&reader)
+                hasData = try optionalObject(&reader, into: &scratch.data, members: &scratch.members)
             } else {
                 throw Unusual()
             }
@@ -108,11 +131,11 @@ enum AuditEventTranscoder {
 
         // The checks of AuditEvent.validate(), on the raw bytes.
         guard isValidText(user, bytes) else { return nil }
-        for role in roles where !isValidText(role, bytes) { return nil }
+        for role in scratch.roles where !isValidText(role, bytes) { return nil }
         for field in [tenant, requestID, target] {
             if let field, !isValidText(field, bytes) { return nil }
         }
-        guard AuditEvent.isValidAction(text(action, bytes)) else { return nil }
+        guard AuditEvent.isValidAction(UnsafeBufferPointer(rebasing: bytes[action])) else { return nil }
         if let artifactHash, !isValidArtifactHash(artifactHash, bytes) { return nil }
 
         // AuditEvent.canonicalBytes(), key by key in canonical order.
@@ -121,9 +144,9 @@ enum AuditEventTranscoder {
         write(#"{"action":"#, to: &out)
         write(action, bytes, to: &out)
         write(#","actor":{"claims":"#, to: &out)
-        if let claims { out.append(contentsOf: claims) } else { write("{}", to: &out) }
+        if hasClaims { out.append(contentsOf: scratch.claims) } else { write("{}", to: &out) }
         write(#","roles":["#, to: &out)
-        for (index, role) in roles.enumerated() {
+        for (index, role) in scratch.roles.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             write(role, bytes, to: &out)
         }
@@ -135,7 +158,7 @@ enum AuditEventTranscoder {
             write(artifactHash, bytes, to: &out)
         }
         write(#","data":"#, to: &out)
-        if let data { out.append(contentsOf: data) } else { write("{}", to: &out) }
+        if hasData { out.append(contentsOf: scratch.data) } else { write("{}", to: &out) }
         write(#","outcome":""#, to: &out)
         out.append(contentsOf: outcome.rawValue.utf8)
         out.append(UInt8(ascii: "\""))
@@ -152,7 +175,11 @@ enum AuditEventTranscoder {
             write(tenant, bytes, to: &out)
         }
         write(#","timestamp":""#, to: &out)
-        (timestamp ?? .now()).writeRFC3339(into: &out)
+        if let canonicalTimestamp {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[canonicalTimestamp]))
+        } else {
+            (timestamp ?? .now()).writeRFC3339(into: &out)
+        }
         write(#""}"#, to: &out)
         return out.count <= AuditEvent.maximumCanonicalBytes ? out : nil
     }
@@ -206,6 +233,36 @@ enum AuditEventTranscoder {
         name.withUTF8Buffer { expected in
             expected.count == raw.count && memcmp(expected.baseAddress!, bytes.baseAddress! + raw.lowerBound, raw.count) == 0
         }
+    }
+
+    private static func matches(_ raw: Raw, _ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        UnsafeBufferPointer(rebasing: bytes[raw]).elementsEqual(name.utf8)
+    }
+
+    /// Whether a timestamp is exactly as `AuditTimestamp.writeRFC3339` would write it
+    /// (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, a date that exists, no leap second): then it is its own
+    /// canonical form, and parsing and writing it again would only cost time.
+    private static func isCanonicalTimestamp(_ raw: Raw, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard raw.count == 27 else { return false }
+        let text = UnsafeBufferPointer(rebasing: bytes[raw])
+        func number(_ start: Int, _ count: Int) -> Int? {
+            var value = 0
+            for byte in text[start..<(start + count)] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"),
+              text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"), text[19] == UInt8(ascii: "."),
+              text[26] == UInt8(ascii: "Z"),
+              let year = number(0, 4), year >= 1000, let month = number(5, 2), (1...12).contains(month),
+              let day = number(8, 2), let hour = number(11, 2), hour < 24, let minute = number(14, 2), minute < 60,
+              let second = number(17, 2), second < 60, number(20, 6) != nil
+        else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return (1...days).contains(day)
     }
 
     private static func write(_ literal: StaticString, to out: inout [UInt8]) {
@@ -273,20 +330,19 @@ enum AuditEventTranscoder {
     }
 
     /// `roles`: an array of strings or null (the general path also reads "a,b" strings).
-    private static func rawStrings(_ reader: inout JSONByteReader) throws -> [Raw] {
+    private static func rawStrings(_ reader: inout JSONByteReader, into items: inout [Raw]) throws {
         if reader.peek() == UInt8(ascii: "n") {
             _ = try reader.parseLiteral("null", .null)
-            return []
+            return
         }
         guard reader.peek() == UInt8(ascii: "[") else { throw Unusual() }
         try reader.enterContainer()
         reader.index += 1
-        var items: [Raw] = []
         reader.skipWhitespace()
         if reader.peek() == UInt8(ascii: "]") {
             reader.index += 1
             reader.depth -= 1
-            return items
+            return
         }
         while true {
             reader.skipWhitespace()
@@ -297,7 +353,7 @@ enum AuditEventTranscoder {
             case UInt8(ascii: "]"):
                 reader.index += 1
                 reader.depth -= 1
-                return items
+                return
             default: throw Unusual()
             }
         }
@@ -322,25 +378,29 @@ enum AuditEventTranscoder {
 
     // MARK: Free-form objects (claims, data)
 
-    /// `claims`/`data`: an object's canonical bytes, or nil for JSON null.
-    private static func optionalObject(_ reader: inout JSONByteReader) throws -> [UInt8]? {
+    /// `claims`/`data`: writes an object's canonical bytes into `out` (emptied first); false for
+    /// JSON null.
+    private static func optionalObject(
+        _ reader: inout JSONByteReader, into out: inout [UInt8], members: inout [(key: Raw, bytes: Range<Int>)]
+    ) throws -> Bool {
+        out.removeAll(keepingCapacity: true)
         if reader.peek() == UInt8(ascii: "n") {
             _ = try reader.parseLiteral("null", .null)
-            return nil
+            return false
         }
         guard reader.peek() == UInt8(ascii: "{") else { throw Unusual() }
-        var out: [UInt8] = []
-        out.reserveCapacity(reader.bytes.count - reader.index)  // rarely more than the rest of the line
-        try writeValue(&reader, into: &out)
-        return out
+        try writeValue(&reader, into: &out, members: &members)
+        return true
     }
 
-    /// Any JSON value, written canonically.
-    private static func writeValue(_ reader: inout JSONByteReader, into out: inout [UInt8]) throws {
+    /// Any JSON value, written canonically. `members` is scratch space for `writeObject`.
+    private static func writeValue(
+        _ reader: inout JSONByteReader, into out: inout [UInt8], members: inout [(key: Raw, bytes: Range<Int>)]
+    ) throws {
         guard let byte = reader.peek() else { throw Unusual() }
         switch byte {
-        case UInt8(ascii: "{"): try writeObject(&reader, into: &out)
-        case UInt8(ascii: "["): try writeArray(&reader, into: &out)
+        case UInt8(ascii: "{"): try writeObject(&reader, into: &out, members: &members)
+        case UInt8(ascii: "["): try writeArray(&reader, into: &out, members: &members)
         case UInt8(ascii: "\""):
             let raw = try rawString(&reader)
             out.append(UInt8(ascii: "\""))
@@ -360,7 +420,9 @@ enum AuditEventTranscoder {
         }
     }
 
-    private static func writeArray(_ reader: inout JSONByteReader, into out: inout [UInt8]) throws {
+    private static func writeArray(
+        _ reader: inout JSONByteReader, into out: inout [UInt8], members: inout [(key: Raw, bytes: Range<Int>)]
+    ) throws {
         try reader.enterContainer()
         reader.index += 1
         out.append(UInt8(ascii: "["))
@@ -368,7 +430,7 @@ enum AuditEventTranscoder {
         if reader.peek() != UInt8(ascii: "]") {
             while true {
                 reader.skipWhitespace()
-                try writeValue(&reader, into: &out)
+                try writeValue(&reader, into: &out, members: &members)
                 reader.skipWhitespace()
                 guard reader.peek() == UInt8(ascii: ",") else { break }
                 reader.index += 1
@@ -383,39 +445,45 @@ enum AuditEventTranscoder {
 
     /// Members are written in place as they come; only when their keys arrive out of order is
     /// the object's body rearranged (producers often sort keys already, and copying every object
-    /// through a scratch buffer was a third of the transcoder's cost).
-    private static func writeObject(_ reader: inout JSONByteReader, into out: inout [UInt8]) throws {
+    /// through a scratch buffer was a third of the transcoder's cost). Its members are noted in
+    /// `members` from `members.count` on (nested objects stack theirs above) and removed after.
+    private static func writeObject(
+        _ reader: inout JSONByteReader, into out: inout [UInt8], members: inout [(key: Raw, bytes: Range<Int>)]
+    ) throws {
         try reader.enterContainer()
         reader.index += 1
         let bytes = reader.bytes
         out.append(UInt8(ascii: "{"))
         let bodyStart = out.count
-        var members: [(key: Raw, bytes: Range<Int>)] = []
-        members.reserveCapacity(8)
+        let first = members.count
+        defer { members.removeSubrange(first...) }
         var inOrder = true
         var walk = MemberWalk()
         while let key = try walk.next(&reader) {
             // A 4-byte UTF-8 sequence (outside the BMP) would sort differently in UTF-16.
             if bytes[key].contains(where: { $0 >= 0xF0 }) { throw Unusual() }
-            if let previous = members.last {
+            if members.count > first {
+                let previous = members[members.count - 1].key
                 // An equal key is a duplicate: the general path refuses the document.
-                if bytes[previous.key].elementsEqual(bytes[key]) { throw Unusual() }
-                if inOrder && !bytes[previous.key].lexicographicallyPrecedes(bytes[key]) { inOrder = false }
+                if bytes[previous].elementsEqual(bytes[key]) { throw Unusual() }
+                if inOrder && !bytes[previous].lexicographicallyPrecedes(bytes[key]) { inOrder = false }
                 out.append(UInt8(ascii: ","))
             }
             let start = out.count
             write(key, bytes, to: &out)
             out.append(UInt8(ascii: ":"))
-            try writeValue(&reader, into: &out)
+            // Nested objects note their members above ours and remove them when done.
+            try writeValue(&reader, into: &out, members: &members)
             members.append((key, start..<out.count))
         }
         reader.depth -= 1
         if !inOrder {
             let body = Array(out[bodyStart...])
             out.removeSubrange(bodyStart...)
-            members.sort { bytes[$0.key].lexicographicallyPrecedes(bytes[$1.key]) }
-            for (index, member) in members.enumerated() {
-                if index > 0 {
+            members[first...].sort { bytes[$0.key].lexicographicallyPrecedes(bytes[$1.key]) }
+            for index in first..<members.count {
+                let member = members[index]
+                if index > first {
                     if bytes[members[index - 1].key].elementsEqual(bytes[member.key]) { throw Unusual() }
                     out.append(UInt8(ascii: ","))
                 }

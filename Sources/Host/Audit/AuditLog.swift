@@ -117,7 +117,13 @@ public final class AuditLog: @unchecked Sendable {
 
     /// The second half of `emit`: appends prepared bodies durably and signs a checkpoint when due.
     public func record(_ bodies: [[UInt8]]) throws(AuditLogError) -> [JournalEntryReceipt] {
-        try append(bodies)
+        try append(count: bodies.count) { () throws(JournalError) in try journal.append(bodies) }
+    }
+
+    /// `record` for bodies already linked by `journal.link` (a pipeline links the next group
+    /// while the previous one is being synced).
+    public func record(_ linked: LinkedGroup) throws(AuditLogError) -> [JournalEntryReceipt] {
+        try append(count: linked.count) { () throws(JournalError) in try journal.append(linked) }
     }
 
     /// The canonical event bytes that go into an entry (after PII minimization).
@@ -136,15 +142,17 @@ public final class AuditLog: @unchecked Sendable {
         return PIIMinimizer(drop: [], hash: [], keyID: config.audit.pii.keyID, key: key).hashValue(.string(value))
     }
 
-    private func append(_ bodies: [[UInt8]]) throws(AuditLogError) -> [JournalEntryReceipt] {
-        guard !bodies.isEmpty else { return [] }
+    private func append(
+        count: Int, _ write: () throws(JournalError) -> [JournalEntryReceipt]
+    ) throws(AuditLogError) -> [JournalEntryReceipt] {
+        guard count > 0 else { return [] }
         let receipts: [JournalEntryReceipt]
         do {
-            receipts = try journal.append(bodies)
+            receipts = try write()
         } catch {
             guard config.audit.journal.failClosed else {
-                metrics.counterAdd("laforge_audit_dropped_total", Double(bodies.count))
-                logger.log(.error, "audit: \(bodies.count) event(s) NOT recorded (fail_closed is false): \(error)")
+                metrics.counterAdd("laforge_audit_dropped_total", Double(count))
+                logger.log(.error, "audit: \(count) event(s) NOT recorded (fail_closed is false): \(error)")
                 return []
             }
             throw AuditLogError(.notDurable, "the audit journal could not persist the event(s); nothing was recorded: \(error)")

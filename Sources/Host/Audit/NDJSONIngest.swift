@@ -2,9 +2,11 @@ import Foundation
 
 /// `laforge audit emit --stdin`: NDJSON events from a file descriptor, recorded in groups (one
 /// fsync per group) in input order. A reader thread cuts the input into groups of lines; each
-/// group is parsed, validated and canonicalized on a worker (all cores), while the caller's
-/// thread records the groups strictly in order: the CPU work and the disk overlap. At most a
-/// few groups are in flight, so memory stays flat for any input size.
+/// group is parsed, validated and canonicalized on a worker (all cores); a linker thread links
+/// the groups into hash-chained frames in order, ahead of their commit; and the caller's thread
+/// commits them strictly in order. So parsing, hashing and the disk's syncs overlap, and the
+/// commit itself is a write and a sync. At most a few groups are in flight, so memory stays
+/// flat for any input size.
 public enum NDJSONIngest {
     public struct Summary: Sendable {
         public var count = 0
@@ -23,6 +25,20 @@ public enum NDJSONIngest {
         case group(PreparedGroup)
         case failed(any Error)
         case end
+
+        /// The end or failure of the input, passed on to the committing thread.
+        var linkedItem: LinkedItem {
+            switch self {
+            case .failed(let error): .failed(error)
+            default: .end
+            }
+        }
+    }
+
+    private enum LinkedItem {
+        case group(LinkedGroup, failure: (any Error)?)
+        case failed(any Error)
+        case end
     }
 
     /// Reads until end of input. `onRecorded` sees each group's receipts as soon as they are
@@ -33,20 +49,24 @@ public enum NDJSONIngest {
     ) throws(Failure) -> Summary {
         let queue = BoundedQueue<Item>(capacity: 2 * ProcessInfo.processInfo.activeProcessorCount + 2)
         let reader = Thread {
-            var lines: [(number: Int, bytes: ArraySlice<UInt8>)] = []
+            // A group's lines are copied out of the reader's block into one buffer (the group
+            // outlives the block): one allocation per group rather than one per line.
+            var text: [UInt8] = []
+            var lines: [(number: Int, range: Range<Int>)] = []
             func ship() {
                 guard !lines.isEmpty else { return }
                 let group = PreparedGroup()
-                let batch = lines
-                lines = []
-                lines.reserveCapacity(groupSize)
+                let batch = lines.map { (number: $0.number, bytes: text[$0.range]) }
+                text = []
+                lines.removeAll(keepingCapacity: true)
                 queue.push(.group(group))
                 DispatchQueue.global().async { group.fill { prepare(batch, log: log) } }
             }
             let end = LineReader().forEachLine(of: input, acceptingUnterminatedLastLine: true) { line, number, _ in
                 if line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
-                    // Copied out of the reader's block: the group outlives this call.
-                    lines.append((number, ArraySlice(line)))
+                    if text.isEmpty { text.reserveCapacity(min(groupSize * (line.count + 64), 4 << 20)) }
+                    text.append(contentsOf: line)
+                    lines.append((number, (text.count - line.count)..<text.count))
                     if lines.count >= groupSize { ship() }
                 }
                 return true
@@ -59,22 +79,59 @@ public enum NDJSONIngest {
             }
         }
         reader.start()
+
+        // Links each group where the previous one will end. If a commit finds the chain ended
+        // elsewhere (another process appended), it links again itself and the linker starts
+        // over from the journal's tail.
+        let linkedQueue = BoundedQueue<LinkedItem>(capacity: 2)
+        let rebase = LockedValue(false)
+        let linker = Thread {
+            var tail = log.journal.knownTail
+            while let item = queue.pop() {
+                switch item {
+                case .end, .failed:
+                    linkedQueue.push(item.linkedItem)
+                    return
+                case .group(let group):
+                    let prepared = group.wait()
+                    let stale = rebase.withLock { value in
+                        defer { value = false }
+                        return value
+                    }
+                    if stale { tail = log.journal.knownTail }
+                    let linked = log.journal.link(prepared.bodies, after: tail)
+                    tail = linked.end
+                    linkedQueue.push(.group(linked, failure: prepared.failure))
+                }
+            }
+        }
+        linker.start()
+        func stop() {
+            linkedQueue.close()
+            queue.close()
+        }
+
         var summary = Summary()
         while true {
-            let prepared: Prepared
-            switch queue.pop() {
-            case .end:
+            let linked: LinkedGroup
+            let failure: (any Error)?
+            switch linkedQueue.pop() {
+            case .end, nil:
                 return summary
             case .failed(let error):
+                stop()
                 throw Failure(underlying: error, recorded: summary)
-            case .group(let group):
-                prepared = group.wait()
+            case .group(let group, let groupFailure):
+                (linked, failure) = (group, groupFailure)
             }
             // The lines before a bad one are recorded; the bad one and everything after are not.
             let receipts: [JournalEntryReceipt]
-            do { receipts = try log.record(prepared.bodies) } catch {
-                queue.close()
+            do { receipts = try log.record(linked) } catch {
+                stop()
                 throw Failure(underlying: error, recorded: summary)
+            }
+            if let last = receipts.last, last.seq + 1 != linked.end.nextSeq || last.chainHash != linked.end.lastHash {
+                rebase.withLock { $0 = true }
             }
             if let first = receipts.first {
                 if summary.first == nil { summary.first = first }
@@ -82,8 +139,8 @@ public enum NDJSONIngest {
                 summary.count += receipts.count
                 onRecorded(receipts)
             }
-            if let failure = prepared.failure {
-                queue.close()
+            if let failure {
+                stop()
                 throw Failure(underlying: failure, recorded: summary)
             }
         }
@@ -103,9 +160,11 @@ public enum NDJSONIngest {
         bodies.reserveCapacity(lines.count)
         var failure: (any Error)?
         let transcode = log.pii == nil
+        var scratch = AuditEventTranscoder.Scratch()
         for line in lines {
             do {
-                if transcode, let body = AuditEventTranscoder.canonicalBody(line.bytes) {
+                if transcode,
+                   let body = line.bytes.withUnsafeBufferPointer({ AuditEventTranscoder.canonicalBody($0, scratch: &scratch) }) {
                     bodies.append(body)
                     continue
                 }
@@ -169,15 +228,18 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         condition.broadcast()
     }
 
-    func pop() -> Element {
+    /// The next item; nil once the queue is closed.
+    func pop() -> Element? {
         condition.lock()
         defer { condition.unlock() }
-        while items.isEmpty { condition.wait() }
+        while items.isEmpty && !closed { condition.wait() }
+        guard !closed else { return nil }
         condition.broadcast()
         return items.removeFirst()
     }
 
-    /// Drops what is queued and makes further pushes no-ops (the consumer gave up).
+    /// Drops what is queued, makes further pushes no-ops and wakes every waiting `pop` with nil
+    /// (the consumer gave up).
     func close() {
         condition.lock()
         closed = true

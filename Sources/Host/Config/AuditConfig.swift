@@ -78,8 +78,10 @@ public struct JournalSettings: Sendable {
 public struct CheckpointSettings: Sendable {
     /// The checkpoints' origin line; default `laforge/<chain_id>`.
     public var origin: String?
-    /// Sign after this many new entries (0: not by count).
-    public var everyEntries = 1000
+    /// Sign after this many new entries (0: not by count). Each checkpoint is a sync of its own:
+    /// at 1000, a busy log would sync twice per group commit; `everyMilliseconds` bounds how
+    /// long entries wait for one on a quiet log.
+    public var everyEntries = 10_000
     /// Sign when the newest checkpoint is older than this and entries were added (0: not by time).
     public var everyMilliseconds = 1000
     /// The signing key file (`laforge keys generate`); default `<state_dir>/keys/checkpoint`,

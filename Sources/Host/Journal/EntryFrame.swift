@@ -34,6 +34,28 @@ enum EntryFrame {
             prevHash: ChainHash(pointer + 48))
     }
 
+    /// Appends the frame of `body` at `seq` to `buffer`: the linker writes the entry straight
+    /// after the header and the hash is taken in place (no per-entry buffer). Returns the
+    /// entry's hash, or nil (and appends nothing) when the entry is larger than `maxPayload`.
+    static func appendLinked(
+        _ body: [UInt8], seq: UInt64, prevHash: ChainHash, linker: Journal.Linker, to buffer: inout [UInt8]
+    ) -> ChainHash? {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: headerSize))
+        withUnsafeBytes(of: prevHash) { linker(body, seq, $0, &buffer) }
+        let payloadCount = buffer.count - start - headerSize
+        guard payloadCount <= maxPayload else {
+            buffer.removeLast(buffer.count - start)
+            return nil
+        }
+        return buffer.withUnsafeMutableBytes { bytes in
+            let frame = bytes.baseAddress! + start
+            let hash = ChainHash.leafHash(of: UnsafeRawBufferPointer(start: frame + headerSize, count: payloadCount))
+            writeHeader(at: frame, payloadCount: payloadCount, seq: seq, hash: hash, prevHash: prevHash)
+            return hash
+        }
+    }
+
     /// Fills the header of a frame whose payload already follows it at `frame + headerSize`.
     static func writeHeader(
         at frame: UnsafeMutableRawPointer, payloadCount: Int, seq: UInt64, hash: ChainHash, prevHash: ChainHash

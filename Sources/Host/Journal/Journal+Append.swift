@@ -5,12 +5,21 @@
 /// One `append` call waiting in the group-commit queue.
 final class AppendRequest {
     let bodies: [[UInt8]]
+    /// The frames linked ahead, used when the chain still ends where they assumed.
+    let linked: LinkedGroup?
     let byteCount: Int
     /// Set by the leader that committed (or failed) the request; read under `Journal.queue`.
     var result: Result<[JournalEntryReceipt], JournalError>?
 
     init(_ bodies: [[UInt8]]) {
         self.bodies = bodies
+        linked = nil
+        byteCount = bodies.reduce(0) { $0 + $1.count }
+    }
+
+    init(_ linked: LinkedGroup) {
+        bodies = linked.bodies
+        self.linked = linked
         byteCount = bodies.reduce(0) { $0 + $1.count }
     }
 }
@@ -27,8 +36,11 @@ extension Journal {
     /// Must not be called from the linker or from `withExclusiveLock`'s body (it would wait for
     /// the lock its own thread holds).
     public func append(_ bodies: [[UInt8]]) throws(JournalError) -> [JournalEntryReceipt] {
-        guard !bodies.isEmpty else { return [] }
-        let request = AppendRequest(bodies)
+        try append(AppendRequest(bodies))
+    }
+
+    func append(_ request: AppendRequest) throws(JournalError) -> [JournalEntryReceipt] {
+        guard !request.bodies.isEmpty else { return [] }
         queue.lock()
         pending.append(request)
         while request.result == nil {
@@ -100,22 +112,25 @@ extension Journal {
         /// straight after the header and the hash taken in place (no per-entry buffer). Returns
         /// the entry's hash, or nil (and appends nothing) when the entry is too large.
         mutating func appendFrame(seq: UInt64, prevHash: ChainHash, body: [UInt8], linker: Journal.Linker) -> ChainHash? {
+            EntryFrame.appendLinked(body, seq: seq, prevHash: prevHash, linker: linker, to: &chunks[chunks.count - 1].bytes)
+        }
+
+        /// Appends frames linked ahead when they continue the chain as it is and fit in the
+        /// active segment; nil (nothing appended) otherwise, for the caller to link again.
+        mutating func appendLinked(_ linked: LinkedGroup, segmentBytes: Int) -> [JournalEntryReceipt]? {
+            guard !linked.hashes.isEmpty, linked.start.nextSeq == tail.nextSeq,
+                  linked.start.lastHash == (tail.prevHash ?? .zero),
+                  activeLength + UInt64(linked.byteCount) <= UInt64(segmentBytes)
+            else { return nil }
             let last = chunks.count - 1
-            let start = chunks[last].bytes.count
-            chunks[last].bytes.append(contentsOf: repeatElement(0, count: EntryFrame.headerSize))
-            withUnsafeBytes(of: prevHash) { linker(body, seq, $0, &chunks[last].bytes) }
-            let payloadCount = chunks[last].bytes.count - start - EntryFrame.headerSize
-            guard payloadCount <= EntryFrame.maxPayload else {
-                chunks[last].bytes.removeLast(chunks[last].bytes.count - start)
-                return nil
+            if chunks[last].bytes.isEmpty {
+                chunks[last].bytes = linked.frames  // shared, not copied: nothing appends after it in most groups
+            } else {
+                chunks[last].bytes.append(contentsOf: linked.frames)
             }
-            return chunks[last].bytes.withUnsafeMutableBytes { buffer in
-                let frame = buffer.baseAddress! + start
-                let hash = ChainHash.leafHash(
-                    of: UnsafeRawBufferPointer(start: frame + EntryFrame.headerSize, count: payloadCount))
-                EntryFrame.writeHeader(at: frame, payloadCount: payloadCount, seq: seq, hash: hash, prevHash: prevHash)
-                return hash
-            }
+            let end = linked.end
+            tail = ChainPoint(nextSeq: end.nextSeq, prevHash: end.lastHash, offset: 0)
+            return linked.hashes.enumerated().map { JournalEntryReceipt(seq: linked.start.nextSeq + UInt64($0), chainHash: $1) }
         }
 
         /// Moves the frame just appended for `seq` (from `frameStart` in the last chunk) into a
@@ -148,11 +163,15 @@ extension Journal {
                     ],
                     tail: writer.tail)
                 let estimate = group.reduce(0) { $0 + $1.byteCount + $1.bodies.count * (EntryFrame.headerSize + 256) }
-                write.chunks[0].bytes.reserveCapacity(estimate)
                 for (index, request) in group.enumerated() {
+                    if let linked = request.linked, let receipts = write.appendLinked(linked, segmentBytes: options.segmentBytes) {
+                        results[index] = .success(receipts)
+                        continue
+                    }
                     let mark = write.mark()
                     var receipts: [JournalEntryReceipt] = []
                     receipts.reserveCapacity(request.bodies.count)
+                    write.chunks[write.chunks.count - 1].bytes.reserveCapacity(estimate)
                     for body in request.bodies {
                         let seq = write.tail.nextSeq
                         let prevHash = write.tail.prevHash ?? .zero

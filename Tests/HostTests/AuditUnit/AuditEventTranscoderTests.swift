@@ -37,6 +37,16 @@ import Testing
         }.joined(separator: ",") + "}"
     }
 
+    /// Canonical ones (copied as they are) and near misses that must take the parsing path.
+    let timestamps = [
+        "2026-11-27T05:00:00.5+01:00", "2026-11-27T05:00:00.123456Z", "2024-02-29T23:59:59.999999Z",
+        "2023-02-29T00:00:00.000000Z", "2026-04-31T00:00:00.000000Z", "2026-12-31T23:59:60.000000Z",
+        "2026-11-27t05:00:00.123456Z", "2026-11-27T05:00:00.123456z", "2026-11-27T24:00:00.000000Z",
+        "2000-02-29T12:00:00.000000Z", "1900-02-29T12:00:00.000000Z", "0999-01-01T00:00:00.000000Z",
+        "1969-12-31T23:59:59.999999Z", "2026-13-01T00:00:00.000000Z", "2026-00-10T00:00:00.000000Z",
+        "2026-11-00T00:00:00.000000Z", "2026-11-27T05:60:00.000000Z", "2026-11-27T05:00:00.12345Z",
+    ]
+
     @Test func agreesWithTheGeneralPathOnRandomAndMangledLines() throws {
         var random = AuditFastPathTests.Generator(state: 7)
         var accepted = 0
@@ -44,7 +54,7 @@ import Testing
             var members: [(String, String)] = [
                 ("actor", #"{"user":"alice","roles":["admin","dev"],"claims":\#(randomObject(using: &random))}"#),
                 ("action", #""schema.change""#),
-                ("timestamp", #""2026-11-27T05:00:00.5+01:00""#),
+                ("timestamp", "\"" + timestamps.randomElement(using: &random)! + "\""),
             ]
             let optional: [(String, String)] = [
                 ("outcome", #""denied""#), ("tenant", #""t-1""#), ("request_id", "null"), ("target", #""billing""#),
@@ -71,7 +81,7 @@ import Testing
                 #expect(transcoded == expected, "\(line)")
             }
         }
-        #expect(accepted > 2000)
+        #expect(accepted > 1200)
     }
 
     @Test(arguments: [
