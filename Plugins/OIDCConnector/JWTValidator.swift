@@ -27,14 +27,20 @@ struct JWTValidator {
     /// How many dots a token has and where the first two are (bytes, not Characters: this
     /// runs for every request).
     static func dots(_ token: [UInt8]) -> (count: Int, first: Int, second: Int) {
-        var count = 0
-        var first = 0
-        var second = 0
-        for index in token.indices where token[index] == UInt8(ascii: ".") {
-            if count == 0 { first = index } else if count == 1 { second = index }
-            count += 1
+        token.withUnsafeBufferPointer { bytes in
+            var count = 0
+            var first = 0
+            var second = 0
+            var index = 0
+            while index < bytes.count {
+                if bytes[index] == UInt8(ascii: ".") {
+                    if count == 0 { first = index } else if count == 1 { second = index }
+                    count += 1
+                }
+                index += 1
+            }
+            return (count, first, second)
         }
-        return (count, first, second)
     }
 
     /// JWS (three parts) or JWE (five, refused with its own reason); anything else is opaque.
