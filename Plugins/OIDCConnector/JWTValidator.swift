@@ -1,3 +1,4 @@
+import Glibc
 import OpenSSLCrypto
 
 /// Validates a signed JWT (JWS compact serialization) the RFC 8725 way, in an order that makes
@@ -24,22 +25,21 @@ struct JWTValidator {
         var payload: [UInt8]
     }
 
-    /// How many dots a token has and where the first two are (bytes, not Characters: this
-    /// runs for every request).
+    /// How many dots a token has (counted up to 5: more is not a JWT either way) and where the
+    /// first two are. memchr on the bytes: this runs twice for every request.
     static func dots(_ token: [UInt8]) -> (count: Int, first: Int, second: Int) {
         token.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return (0, 0, 0) }
+            var positions = (0, 0)
             var count = 0
-            var first = 0
-            var second = 0
-            var index = 0
-            while index < bytes.count {
-                if bytes[index] == UInt8(ascii: ".") {
-                    if count == 0 { first = index } else if count == 1 { second = index }
-                    count += 1
-                }
-                index += 1
+            var from = 0
+            while count < 5, from < bytes.count, let found = memchr(base + from, Int32(UInt8(ascii: ".")), bytes.count - from) {
+                let index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                if count == 0 { positions.0 = index } else if count == 1 { positions.1 = index }
+                count += 1
+                from = index + 1
             }
-            return (count, first, second)
+            return (count, positions.0, positions.1)
         }
     }
 
