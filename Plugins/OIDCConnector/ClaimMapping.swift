@@ -6,7 +6,14 @@ struct ClaimMapping {
     let config: OIDCConfig
 
     func identity(from claims: JSONValue, expiresAt: Int64?) -> JSONValue {
+        .object(mappedMembers(from: claims, expiresAt: expiresAt) + [("claims", claims)])
+    }
+
+    /// The identity's members but `claims` (which a validated token's identity takes from the
+    /// payload bytes).
+    func mappedMembers(from claims: JSONValue, expiresAt: Int64?) -> [(key: String, value: JSONValue)] {
         var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(9)
         members.append(("subject", .string(claims.member("sub")?.string ?? "")))
         members.append(("issuer", .string(config.issuer)))
         if let username = claims.claim(atPath: config.usernameClaim)?.string ?? claims.member("email")?.string {
@@ -22,8 +29,7 @@ struct ClaimMapping {
             members.append(("org", .string(org)))
         }
         if let expiresAt { members.append(("expires_at", .integer(expiresAt))) }
-        members.append(("claims", claims))
-        return .object(members)
+        return members
     }
 
     func groups(from claims: JSONValue) -> [String] {
@@ -33,9 +39,7 @@ struct ClaimMapping {
         case .string(let one)?: raw = [one]
         default: raw = []
         }
-        return raw.filter { group in
-            guard let filter = config.groupsFilter else { return true }
-            return (try? filter.firstMatch(in: group)) != nil
-        }.map { config.groupsPrefix + $0 }
+        let kept = config.groupsFilter.map { filter in raw.filter { (try? filter.firstMatch(in: $0)) != nil } } ?? raw
+        return config.groupsPrefix.isEmpty ? kept : kept.map { config.groupsPrefix + $0 }
     }
 }

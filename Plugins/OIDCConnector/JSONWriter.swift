@@ -31,6 +31,25 @@ enum JSONWriter {
         write(value, to: &out)
         return out
     }
+
+    /// An object of `members` and then `lastMember`, whose value is `rawJSON` copied as is:
+    /// only for JSON text this connector has itself parsed successfully as a whole value.
+    static func object(_ members: [(key: String, value: JSONValue)], lastMember: String, rawJSON: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(rawJSON.count + 64 * (members.count + 1))
+        out.append(UInt8(ascii: "{"))
+        for member in members {
+            JSONText.appendString(member.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            write(member.value, to: &out)
+            out.append(UInt8(ascii: ","))
+        }
+        JSONText.appendString(lastMember, to: &out)
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: rawJSON)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }
 
 extension JSONValue {
@@ -53,6 +72,7 @@ extension JSONValue {
     /// first, as providers use URL-like claim names (`https://example.com/groups`).
     func claim(atPath path: String) -> JSONValue? {
         if let direct = member(path) { return direct }
+        guard path.utf8.contains(UInt8(ascii: ".")) else { return nil }
         var current = self
         for part in path.split(separator: ".", omittingEmptySubsequences: false) {
             guard let next = current.member(String(part)) else { return nil }

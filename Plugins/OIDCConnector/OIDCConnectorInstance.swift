@@ -65,8 +65,12 @@ final class OIDCConnectorInstance: Sendable {
         let connector = try configured()
         let now = Self.now()
         if JWTValidator.looksLikeJWT(token) {
-            let claims = try connector.validator.validate(token, purpose: .accessToken, now: now)
-            return JSONWriter.bytes(connector.mapping.identity(from: claims, expiresAt: claims.member("exp")?.numericDate))
+            let verified = try connector.validator.validate(token, purpose: .accessToken, now: now)
+            let claims = verified.claims
+            // The claims go out as the token's own (verified, parsed) payload, not written again.
+            return JSONWriter.object(
+                connector.mapping.mappedMembers(from: claims, expiresAt: claims.member("exp")?.numericDate),
+                lastMember: "claims", rawJSON: verified.payload)
         }
         guard connector.config.opaqueTokensViaUserinfo else {
             throw .denied("not a JWT, and opaque_tokens is \"reject\"")
@@ -220,7 +224,7 @@ final class OIDCConnectorInstance: Sendable {
         let claims: JSONValue
         let idToken = json.member("id_token")?.string
         if let idToken {
-            claims = try connector.validator.validate(Array(idToken.utf8), purpose: .idToken(nonce: nonce), now: now)
+            claims = try connector.validator.validate(Array(idToken.utf8), purpose: .idToken(nonce: nonce), now: now).claims
         } else {
             claims = try userinfo(accessToken, connector: connector)
         }

@@ -17,6 +17,10 @@ public final class JWKPublicKey: @unchecked Sendable {
 
     public static let minimumRSABits = 2048
 
+    /// A verify context per algorithm this key can verify, prepared once (RS256 and PS256 for
+    /// RSA, ES256 for P-256; none for Ed25519), so a verification only copies one.
+    private let preparedVerifications: [(algorithm: JWSAlgorithm, context: PreparedVerification)]
+
     public enum Material: Sendable {
         case rsa(modulus: [UInt8], exponent: [UInt8])
         case p256(x: [UInt8], y: [UInt8])
@@ -43,6 +47,16 @@ public final class JWKPublicKey: @unchecked Sendable {
             EVP_PKEY_free(key)
             throw JWKError("the RSA key has \(bits) bits; at least \(Self.minimumRSABits) are required")
         }
+        let made = key
+        let type = keyType
+        preparedVerifications = JWSAlgorithm.allCases.filter { $0.keyType == type }.compactMap { algorithm in
+            PreparedVerification(key: made, algorithm: algorithm).map { (algorithm, $0) }
+        }
+    }
+
+    func prepared(for algorithm: JWSAlgorithm) -> PreparedVerification? {
+        for prepared in preparedVerifications where prepared.algorithm == algorithm { return prepared.context }
+        return nil
     }
 
     deinit { EVP_PKEY_free(key) }

@@ -9,16 +9,21 @@ public enum SignatureVerifier {
         _ algorithm: JWSAlgorithm, key: JWKPublicKey, message: UnsafeRawBufferPointer, signature: [UInt8]
     ) -> Bool {
         guard key.keyType == algorithm.keyType else { return false }
+        let openSSLSignature: [UInt8]
         switch algorithm {
         case .rs256, .ps256:
             guard signature.count == (key.bits + 7) / 8 else { return false }
-            return digestVerify(key, digest: EVP_sha256(), pss: algorithm == .ps256, message: message, signature: signature)
+            openSSLSignature = signature
         case .es256:
             guard let der = derSignature(rawP256: signature) else { return false }
-            return digestVerify(key, digest: EVP_sha256(), pss: false, message: message, signature: der)
+            openSSLSignature = der
         case .edDSA:
             guard signature.count == 64 else { return false }
-            return digestVerify(key, digest: nil, pss: false, message: message, signature: signature)
+            openSSLSignature = signature
+        }
+        return openSSLSignature.withUnsafeBufferPointer { signature in
+            if let prepared = key.prepared(for: algorithm) { return prepared.verify(message: message, signature: signature) }
+            return verifyOnce(algorithm, key: key.key, message: message, signature: signature)
         }
     }
 
@@ -26,17 +31,15 @@ public enum SignatureVerifier {
         message.withUnsafeBytes { verify(algorithm, key: key, message: $0, signature: signature) }
     }
 
-    private static func digestVerify(
-        _ key: JWKPublicKey, digest: OpaquePointer?, pss: Bool, message: UnsafeRawBufferPointer, signature: [UInt8]
-    ) -> Bool {
-        guard let context = EVP_MD_CTX_new() else { return false }
-        defer { EVP_MD_CTX_free(context) }
+    /// Sets `context` up to verify `algorithm` signatures with `key` (EVP_sha256 for every
+    /// algorithm but EdDSA, which hashes internally; PSS: MGF1-SHA-256, salt = digest length).
+    static func initialise(_ context: OpaquePointer, key: OpaquePointer, algorithm: JWSAlgorithm) -> Bool {
         var keyContext: OpaquePointer? = nil
-        guard EVP_DigestVerifyInit(context, &keyContext, digest, nil, key.key) == 1 else {
+        guard EVP_DigestVerifyInit(context, &keyContext, algorithm == .edDSA ? nil : EVP_sha256(), nil, key) == 1 else {
             ERR_clear_error()
             return false
         }
-        if pss {
+        if algorithm == .ps256 {
             guard EVP_PKEY_CTX_set_rsa_padding(keyContext, RSA_PKCS1_PSS_PADDING) == 1,
                 EVP_PKEY_CTX_set_rsa_pss_saltlen(keyContext, RSA_PSS_SALTLEN_DIGEST) == 1,
                 EVP_PKEY_CTX_set_rsa_mgf1_md(keyContext, EVP_sha256()) == 1
@@ -45,10 +48,18 @@ public enum SignatureVerifier {
                 return false
             }
         }
-        let result = signature.withUnsafeBufferPointer { sig in
-            EVP_DigestVerify(
-                context, sig.baseAddress, sig.count, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count)
-        }
+        return true
+    }
+
+    /// A verification with a context of its own (keys without a prepared one: Ed25519).
+    private static func verifyOnce(
+        _ algorithm: JWSAlgorithm, key: OpaquePointer, message: UnsafeRawBufferPointer, signature: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        guard let context = EVP_MD_CTX_new() else { return false }
+        defer { EVP_MD_CTX_free(context) }
+        guard initialise(context, key: key, algorithm: algorithm) else { return false }
+        let result = EVP_DigestVerify(
+            context, signature.baseAddress, signature.count, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count)
         if result != 1 { ERR_clear_error() }
         return result == 1
     }

@@ -204,13 +204,20 @@ public struct JSONReader {
         // Fast path (a token's header and claims, every config): a run without escapes
         // or control characters becomes the String directly.
         var end = position
+        var ascii = true
         while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            if bytes[end] >= 0x80 { ascii = false }
             end += 1
         }
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            guard let text = String(validating: bytes[position..<end], as: UTF8.self) else {
-                throw error("string is not valid UTF-8")
+            let start = position
+            // ASCII needs no validation; from a raw buffer, String copies it without the
+            // generic (metadata-lookup) path an ArraySlice takes.
+            let text: String? = bytes.withUnsafeBufferPointer { buffer in
+                let run = UnsafeBufferPointer(rebasing: buffer[start..<end])
+                return ascii ? String(decoding: run, as: UTF8.self) : String(validating: run, as: UTF8.self)
             }
+            guard let text else { throw error("string is not valid UTF-8") }
             position = end + 1
             return text
         }

@@ -8,7 +8,8 @@ import OpenSSLCrypto
 /// cache, RS256 signature, iss/aud/exp/nbf/iat, groups, identity JSON back across the ABI)
 /// against
 ///   raw — RS256 verification of the same signing input and signature with OpenSSL
-///         (OpenSSLCrypto.SignatureVerifier, the library the connector uses), nothing else.
+///         (OpenSSLCrypto.SignatureVerifier, the library the connector uses, with the key's
+///         prepared verify context like the connector's), nothing else.
 /// Goal: validations ≥ 50 % of raw verifications. The issuer is an in-process loopback server
 /// serving discovery and a JWKS with one RSA-2048 key; it is only hit at start (warm cache).
 struct TokenBenchmark {

@@ -106,13 +106,15 @@ struct JSONByteReader {
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enterContainer()
         index += 1  // "{"
-        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return .object(members)
+            return .object([:])
         }
+        // Room for a typical object (an event, an identity, a token's claims) from the start:
+        // growing from empty re-hashes every key at each doubling, about twice the hashing.
+        var members = [String: JSONValue](minimumCapacity: 12)
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else {

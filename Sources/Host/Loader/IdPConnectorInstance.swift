@@ -102,7 +102,9 @@ public final class IdPConnectorInstance: @unchecked Sendable {
         }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(Array(UnsafeBufferPointer(start: data, count: buffer.len)))
+            // Parsed in place: the plugin's buffer stays valid until release().
+            var reader = JSONByteReader(bytes: UnsafeBufferPointer(start: data, count: buffer.len))
+            value = try reader.parseDocument()
         } catch {
             throw PluginCallError(.protocolViolation, instance: name, function: function, "returned invalid JSON: \(error)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import LaForgeHost
 
@@ -157,6 +158,55 @@ import Testing
             _ = try? connector.validateToken(token)
         }
         #expect(try issuer.jwksFetches() == before + 1)
+    }
+
+    // Each key verifies through a context prepared once and copied per call
+    // (OpenSSLCrypto.PreparedVerification): a copy must still refuse, for every algorithm.
+    @Test func refusesATamperedPayloadForEveryAlgorithm() throws {
+        for (key, algorithm) in [("rsa", "RS256"), ("ps", "PS256"), ("ec", "ES256"), ("ed", "EdDSA")] {
+            let message = refusal(try issuer.forge(key: key, attack: "tamper"))
+            #expect(message.contains("signature verification failed (\(algorithm)"), "key \(key): \(message)")
+        }
+    }
+
+    @Test func validatesConcurrentlyWithSharedKeys() throws {
+        var forged: [(token: String, good: Bool)] = []
+        for key in ["rsa", "ps", "ec", "ed"] {
+            forged.append((try issuer.forge(claims: ["tenant": "acme"], key: key), true))
+            forged.append((try issuer.forge(key: key, attack: "tamper"), false))
+        }
+        let tokens = forged
+        let connector = self.connector
+        let wrong = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for round in 0..<50 {
+                let (token, good) = tokens[(thread + round) % tokens.count]
+                let identity = try? connector.validateToken(token)
+                if good != (identity?["subject"]?.stringValue == "alice") {
+                    wrong.withLock { $0.append("\(good ? "good" : "tampered") token #\((thread + round) % tokens.count)") }
+                }
+            }
+        }
+        #expect(wrong.withLock { $0 }.isEmpty, "\(wrong.withLock { $0 })")
+    }
+
+    // The identity's `claims` are the token's payload as sent (not written again): every JSON
+    // kind, escapes and non-ASCII text must reach the host exactly.
+    @Test func handsTheHostEveryClaimExactly() throws {
+        let claims: [String: JSONValue] = [
+            "tenant": "acme", "note": "quote \" backslash \\ tab \t é 漢 \u{2028} 😀", "nested": .object(["list": [1, 2.5, true, .null]]),
+            "groups": ["a", "b"],
+        ]
+        // Once with non-ASCII as \u escapes (surrogate pairs for the emoji), once as raw UTF-8.
+        for utf8 in [false, true] {
+            let identity = try connector.validateToken(try issuer.forge(claims: claims, utf8: utf8))
+            let received = try #require(identity["claims"])
+            for (name, value) in claims { #expect(received[name] == value, "claim \(name), utf8 \(utf8)") }
+            #expect(received["sub"]?.stringValue == "alice")
+            #expect(received["aud"]?.stringValue == "laforge")
+            #expect(identity["groups"] == ["a", "b"])
+            #expect(identity["tenant"]?.stringValue == "acme")
+        }
     }
 }
 

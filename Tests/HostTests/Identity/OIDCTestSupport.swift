@@ -68,9 +68,13 @@ final class ControlledIssuer {
 
     /// A token; `claims`/`header` override the defaults (iss this issuer, aud "laforge", sub
     /// "alice", 5 minutes of validity, typ at+jwt, the key's kid); a null value removes one.
-    func forge(claims: [String: JSONValue] = [:], header: [String: JSONValue] = [:], key: String = "rsa", attack: String? = nil) throws -> String {
+    /// `utf8`: the payload carries non-ASCII text as raw UTF-8 rather than \u escapes.
+    func forge(
+        claims: [String: JSONValue] = [:], header: [String: JSONValue] = [:], key: String = "rsa", attack: String? = nil, utf8: Bool = false
+    ) throws -> String {
         var request: [String: JSONValue] = ["claims": .object(claims), "header": .object(header), "key": .string(key)]
         if let attack { request["attack"] = .string(attack) }
+        if utf8 { request["utf8"] = true }
         guard let token = try httpJSON("POST", url + "/forge", .object(request)).json?["token"]?.stringValue else {
             throw IdentityTestFailure("issuer.py did not forge a token")
         }

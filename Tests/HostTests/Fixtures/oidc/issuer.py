@@ -10,7 +10,7 @@ attack suite and the rotation test talk to this one.
 GET  /.well-known/openid-configuration
 GET  /jwks                      the published keys (counts fetches)
 GET  /stats                     {"jwks_fetches": N}
-POST /forge   {"claims": {...}, "header": {...}, "key": "rsa|ec|ed|outsider", "attack": "none|hs256-pubkey|tamper"}
+POST /forge   {"claims": {...}, "header": {...}, "key": "rsa|ec|ed|outsider", "attack": "none|hs256-pubkey|tamper", "utf8": true|false}
 POST /rotate                    new RSA key with a new kid; the old one is unpublished
 POST /device                    RFC 8628 device authorization (interval 1 s)
 POST /token                     device_code grant: authorization_pending once, then slow_down
@@ -68,7 +68,7 @@ def forge(request, issuer):
     for field, value in list(header.items()):
         if value is None:
             del header[field]
-    payload = json.dumps(claims).encode()
+    payload = json.dumps(claims, ensure_ascii=not request.get("utf8", False)).encode()
     attack = request.get("attack")
     if attack == "none":
         header["alg"] = "none"
