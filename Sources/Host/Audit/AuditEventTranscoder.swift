@@ -92,10 +92,8 @@ enum AuditEventTranscoder {
             } else if matches(key, "outcome", bytes) {
                 try seen.first(2)
                 if let raw = try optionalRawString(&reader) {
-                    guard let parsed = AuditOutcome.allCases.first(where: { matches(raw, $0.rawValue, bytes) }) else {
-                        throw Unusual()
-                    }
-                    outcome = parsed
+                    guard let parsed = outcomes.first(where: { matches(raw, $0.name, bytes) }) else { throw Unusual() }
+                    outcome = parsed.outcome
                 }
             } else if matches(key, "timestamp", bytes) {
                 try seen.first(3)
@@ -235,9 +233,10 @@ enum AuditEventTranscoder {
         }
     }
 
-    private static func matches(_ raw: Raw, _ name: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        UnsafeBufferPointer(rebasing: bytes[raw]).elementsEqual(name.utf8)
-    }
+    /// `AuditOutcome`'s raw values as static bytes (compared with memcmp, not through a String).
+    private static let outcomes: [(name: StaticString, outcome: AuditOutcome)] = [
+        ("success", .success), ("failure", .failure), ("denied", .denied),
+    ]
 
     /// Whether a timestamp is exactly as `AuditTimestamp.writeRFC3339` would write it
     /// (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, a date that exists, no leap second): then it is its own

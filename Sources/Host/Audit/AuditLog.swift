@@ -22,6 +22,8 @@ public final class AuditLog: @unchecked Sendable {
     let checkpointer: Checkpointer
     let pii: PIIMinimizer?
     private let checkpointCache = LockedValue<[UInt64: AuditRecord]>([:])
+    /// Bulk ingests (`NDJSONIngest`) in this process that have groups waiting to be committed.
+    private let backloggedIngests = LockedValue(0)
 
     public static func defaultOrigin(chainID: String) -> String { "laforge/\(chainID)" }
 
@@ -82,6 +84,15 @@ public final class AuditLog: @unchecked Sendable {
         self.notices = notices
         self.checkpointer = checkpointer
         self.pii = pii
+    }
+
+    /// Whether a bulk ingest in this process is behind its input (delivery workers hold back
+    /// for up to `delivery.ingest_defer_ms` then, see `DeliveryWorker`).
+    public var isIngestBacklogged: Bool { backloggedIngests.withLock { $0 > 0 } }
+
+    /// Marks one bulk ingest as behind its input (`true`) or caught up (`false`).
+    func setIngestBacklogged(_ backlogged: Bool) {
+        backloggedIngests.withLock { $0 += backlogged ? 1 : -1 }
     }
 
     /// Keys checkpoints of this log may carry (the signer and configured older keys).

@@ -62,7 +62,10 @@ public enum NDJSONIngest {
                 queue.push(.group(group))
                 DispatchQueue.global().async { group.fill { prepare(batch, log: log) } }
             }
-            let end = LineReader().forEachLine(of: input, acceptingUnterminatedLastLine: true) { line, number, _ in
+            // A group is shipped when full, and whenever the input pauses: a stream's events are
+            // recorded as they come, not when a thousand have arrived.
+            let end = LineReader().forEachLine(of: input, acceptingUnterminatedLastLine: true, beforeWaiting: ship) {
+                line, number, _ in
                 if line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
                     if text.isEmpty { text.reserveCapacity(min(groupSize * (line.count + 64), 4 << 20)) }
                     text.append(contentsOf: line)
@@ -111,6 +114,16 @@ public enum NDJSONIngest {
             queue.close()
         }
 
+        // Tells delivery workers when groups are waiting behind the one being committed, so
+        // they hold back and leave the disk and the cores to recording for a while.
+        var backlogged = false
+        func markBacklogged(_ value: Bool) {
+            guard value != backlogged else { return }
+            backlogged = value
+            log.setIngestBacklogged(value)
+        }
+        defer { markBacklogged(false) }
+
         var summary = Summary()
         while true {
             let linked: LinkedGroup
@@ -133,6 +146,7 @@ public enum NDJSONIngest {
             if let last = receipts.last, last.seq + 1 != linked.end.nextSeq || last.chainHash != linked.end.lastHash {
                 rebase.withLock { $0 = true }
             }
+            markBacklogged(!linkedQueue.isEmpty || !queue.isEmpty)
             if let first = receipts.first {
                 if summary.first == nil { summary.first = first }
                 summary.last = receipts.last
@@ -226,6 +240,12 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         guard !closed else { return }
         items.append(item)
         condition.broadcast()
+    }
+
+    var isEmpty: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.isEmpty
     }
 
     /// The next item; nil once the queue is closed.

@@ -132,6 +132,9 @@ public struct DeliverySettings: Sendable {
     public var batchEntries = 2000
     public var batchBytes = 4 << 20
     public var lingerMilliseconds = 50
+    /// How long following workers hold back while a bulk ingest (`audit emit --stdin`) has a
+    /// backlog, so recording keeps the disk and the cores (0: never).
+    public var ingestDeferMilliseconds = 1000
     /// Full-jitter exponential backoff: sleep random(0, min(cap, base × 2^attempt)).
     public var retryBaseMilliseconds = 100
     public var retryCapMilliseconds = 30_000
@@ -147,11 +150,13 @@ public struct DeliverySettings: Sendable {
         guard let value else { return settings }
         let section = try value.mapping()
         try section.rejectUnknownKeys([
-            "batch_entries", "batch_bytes", "linger_ms", "retry_base_ms", "retry_cap_ms", "max_attempts", "flush_timeout_ms",
+            "batch_entries", "batch_bytes", "linger_ms", "ingest_defer_ms", "retry_base_ms", "retry_cap_ms", "max_attempts",
+            "flush_timeout_ms",
         ])
         if let v = section.optional("batch_entries") { settings.batchEntries = try v.int(in: 1...1_000_000) }
         if let v = section.optional("batch_bytes") { settings.batchBytes = try v.int(in: 1024...1 << 30) }
         if let v = section.optional("linger_ms") { settings.lingerMilliseconds = try v.int(in: 0...60_000) }
+        if let v = section.optional("ingest_defer_ms") { settings.ingestDeferMilliseconds = try v.int(in: 0...60_000) }
         if let v = section.optional("retry_base_ms") { settings.retryBaseMilliseconds = try v.int(in: 1...3_600_000) }
         if let v = section.optional("retry_cap_ms") { settings.retryCapMilliseconds = try v.int(in: 1...86_400_000) }
         if let v = section.optional("max_attempts") { settings.maxAttempts = try v.int(in: 0...1_000_000) }

@@ -20,8 +20,8 @@ public final class DeliveryWorker: @unchecked Sendable {
     private var cursorUnsynced = false
     /// The seq the sink needs next, as of the last batch read or stored; nil before the first.
     private var nextSeq: UInt64?
-    /// Since when a following worker has been waiting for a fuller batch (monotonic ns).
-    private var lingeringSince: UInt64?
+    /// Since when a following worker has had entries waiting (monotonic ns); nil when caught up.
+    private var behindSince: UInt64?
     /// How stale the durable cursor may get. Syncing it after every batch cost as much disk time
     /// as the sink's own writes on small batches; a crash re-sends at most this much to a sink
     /// that is idempotent by seq anyway.
@@ -85,26 +85,30 @@ public final class DeliveryWorker: @unchecked Sendable {
         return false
     }
 
-    /// How much longer to wait for a fuller batch: nil to send now (a full batch is there, the
-    /// first waiting entry has lingered long enough, or nothing is waiting). Fewer, fuller
-    /// batches mean fewer sink syncs and requests while events keep arriving; `linger_ms`
-    /// bounds the delay this adds.
+    /// How much longer to hold back: nil to send now. A following worker waits
+    /// - while a bulk ingest in this process is behind its input, up to `ingest_defer_ms` after
+    ///   entries started waiting: on a small machine, recording (what emit acknowledges) and
+    ///   delivery compete for the same cores and disk syncs, and recording first is faster for
+    ///   both; the journal holds everything meanwhile;
+    /// - for a fuller batch, up to `linger_ms`: fewer, fuller batches mean fewer sink syncs and
+    ///   requests while events keep arriving.
+    /// Once entries have waited that long it sends batch after batch until caught up.
     private func lingerMilliseconds() -> Int? {
         guard let nextSeq else { return nil }
         let known = log.journal.knownSize
-        guard known > nextSeq, known - nextSeq < UInt64(settings.batchEntries) else {
-            lingeringSince = nil
+        guard known > nextSeq else {
+            behindSince = nil
             return nil
         }
         let now = monotonicNanoseconds()
-        let since = lingeringSince ?? now
-        lingeringSince = since
+        let since = behindSince ?? now
+        behindSince = since
         let waited = Int((now - since) / 1_000_000)
-        guard waited < settings.lingerMilliseconds else {
-            lingeringSince = nil
-            return nil
-        }
-        return min(settings.lingerMilliseconds - waited, 10)
+        var limit = 0
+        if log.isIngestBacklogged { limit = settings.ingestDeferMilliseconds }
+        if known - nextSeq < UInt64(settings.batchEntries) { limit = max(limit, settings.lingerMilliseconds) }
+        guard waited < limit else { return nil }
+        return min(limit - waited, 10)
     }
 
     /// Sends one batch until it is stored (retrying) or until stopped. False when stopped.

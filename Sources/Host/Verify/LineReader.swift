@@ -42,9 +42,11 @@ final class LineReader {
 
     /// `forEachLine(ofFileAt:)` on an open descriptor, read sequentially from where it stands.
     /// With `acceptingUnterminatedLastLine` a last line without its newline is visited too (a
-    /// pipe's last line) instead of ending in `.unterminatedLine`.
+    /// pipe's last line) instead of ending in `.unterminatedLine`. `beforeWaiting` is called
+    /// when the next read would wait for input (a pipe whose writer pauses): what was handed out
+    /// so far should not sit waiting with it.
     func forEachLine(
-        of fd: Int32, acceptingUnterminatedLastLine: Bool = false,
+        of fd: Int32, acceptingUnterminatedLastLine: Bool = false, beforeWaiting: () -> Void = {},
         _ visit: (_ line: UnsafeRawBufferPointer, _ number: Int, _ endOffset: UInt64) -> Bool
     ) -> End {
         var fileOffset: UInt64 = 0  // of `block[0]`
@@ -67,6 +69,8 @@ final class LineReader {
                 block = larger
                 capacity *= 2
             }
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, 0) == 0 { beforeWaiting() }
             let read = Glibc.read(fd, block + filled, capacity - filled)
             if read < 0 {
                 if errno == EINTR { continue }

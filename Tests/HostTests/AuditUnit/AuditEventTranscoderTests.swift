@@ -47,6 +47,13 @@ import Testing
         "2026-11-00T00:00:00.000000Z", "2026-11-27T05:60:00.000000Z", "2026-11-27T05:00:00.12345Z",
     ]
 
+    @Test(arguments: AuditOutcome.allCases)
+    func everyOutcomeIsTranscoded(outcome: AuditOutcome) {
+        let line = #"{"actor":{"user":"a"},"action":"a.b","outcome":"\#(outcome.rawValue)","timestamp":"2026-01-01T00:00:00.000000Z"}"#
+        #expect(fast(line) != nil)
+        #expect(fast(line) == general(line))
+    }
+
     @Test func agreesWithTheGeneralPathOnRandomAndMangledLines() throws {
         var random = AuditFastPathTests.Generator(state: 7)
         var accepted = 0
