@@ -22,7 +22,7 @@ public enum NDJSONIngest {
     }
 
     private enum Item {
-        case group(PreparedGroup)
+        case group(PendingValue<Prepared>)
         case failed(any Error)
         case end
 
@@ -55,12 +55,12 @@ public enum NDJSONIngest {
             var lines: [(number: Int, range: Range<Int>)] = []
             func ship() {
                 guard !lines.isEmpty else { return }
-                let group = PreparedGroup()
+                let group = PendingValue<Prepared>()
                 let batch = lines.map { (number: $0.number, bytes: text[$0.range]) }
                 text = []
                 lines.removeAll(keepingCapacity: true)
                 queue.push(.group(group))
-                DispatchQueue.global().async { group.fill { prepare(batch, log: log) } }
+                DispatchQueue.global().async { group.fill(prepare(batch, log: log)) }
             }
             // A group is shipped when full, and whenever the input pauses: a stream's events are
             // recorded as they come, not when a thousand have arrived.
@@ -200,27 +200,6 @@ public enum NDJSONIngest {
             }
         }
         return Prepared(bodies: bodies, failure: failure)
-    }
-}
-
-/// One group's prepared bodies, filled by a worker and awaited by the writer in input order.
-final class PreparedGroup: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var result: NDJSONIngest.Prepared?
-
-    func fill(_ work: () -> NDJSONIngest.Prepared) {
-        let outcome = work()
-        condition.lock()
-        result = outcome
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func wait() -> NDJSONIngest.Prepared {
-        condition.lock()
-        defer { condition.unlock() }
-        while result == nil { condition.wait() }
-        return result!
     }
 }
 

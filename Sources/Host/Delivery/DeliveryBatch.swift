@@ -1,15 +1,24 @@
 /// The next records a sink needs, from its cursor: entries in `seq` order with each checkpoint
 /// placed right after the last entry it covers (a checkpoint of size n follows entry n-1), so
 /// a sink that stores records in order can always be verified on its own.
-struct DeliveryBatch {
+struct DeliveryBatch: @unchecked Sendable {
+    // @unchecked: immutable once read; `audit` is an immutable C layout.
     var records: [AuditRecord]
+    /// The records laid out for the plugins.
+    var audit: AuditBatch
     /// Where the cursor stood before the batch.
     var start: SinkCursor
     /// Entries in the journal not yet stored by the sink when the batch was read.
     var lag: UInt64
 
+    /// Whether the journal held more entries than fit in this batch when it was read.
+    var hasMore: Bool
+
     static func next(log: AuditLog, sink: String, settings: DeliverySettings) throws -> DeliveryBatch {
-        let cursor = try log.cursors.load(sink) ?? SinkCursor(nextSeq: 0, checkpointSize: 0)
+        try next(log: log, from: try log.cursors.load(sink) ?? SinkCursor(nextSeq: 0, checkpointSize: 0), settings: settings)
+    }
+
+    static func next(log: AuditLog, from cursor: SinkCursor, settings: DeliverySettings) throws -> DeliveryBatch {
         let journalSize = log.journal.knownSize
         let entries = try log.journal.entries(
             from: cursor.nextSeq, maxCount: settings.batchEntries, maxBytes: settings.batchBytes)
@@ -30,7 +39,9 @@ struct DeliveryBatch {
                 pending.removeFirst()
             }
         }
-        return DeliveryBatch(records: records, start: cursor, lag: journalSize > cursor.nextSeq ? journalSize - cursor.nextSeq : 0)
+        return DeliveryBatch(
+            records: records, audit: AuditBatch(chainID: log.chainID, records: records), start: cursor,
+            lag: journalSize > cursor.nextSeq ? journalSize - cursor.nextSeq : 0, hasMore: journalSize > lastEntry)
     }
 
     /// The cursor once the first `count` records are stored.

@@ -22,6 +22,10 @@ public final class DeliveryWorker: @unchecked Sendable {
     private var nextSeq: UInt64?
     /// Since when a following worker has had entries waiting (monotonic ns); nil when caught up.
     private var behindSince: UInt64?
+    /// The cursor as this worker last stored it, and the batch being read from where the
+    /// current one ends (used when the current one is stored whole).
+    private var storedCursor: SinkCursor?
+    private var prefetched: (start: SinkCursor, batch: PendingValue<Result<DeliveryBatch, any Error>>)?
     /// How stale the durable cursor may get. Syncing it after every batch cost as much disk time
     /// as the sink's own writes on small batches; a crash re-sends at most this much to a sink
     /// that is idempotent by seq anyway.
@@ -65,7 +69,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             }
             let batch: DeliveryBatch
             do {
-                batch = try DeliveryBatch.next(log: log, sink: sink.name, settings: settings)
+                batch = try nextBatch()
             } catch {
                 log.logger.log(.error, "sink \(sink.name): cannot read the journal or cursor: \(error)")
                 guard pause(milliseconds: retry.delayMilliseconds(attempt: failures), deadline: deadline, stop: stop) else { return false }
@@ -80,9 +84,31 @@ public final class DeliveryWorker: @unchecked Sendable {
                 _ = pause(milliseconds: max(settings.lingerMilliseconds, 10), deadline: deadline, stop: stop)
                 continue
             }
+            // While the sink stores this batch, the next one is read (a worker catching up
+            // would otherwise alternate between reading the journal and waiting for the sink).
+            if batch.hasMore { prefetch(after: batch) }
             if !deliver(batch, deadline: deadline, stop: stop) { return false }
         }
         return false
+    }
+
+    /// The batch prefetched from where the cursor now stands, else one read now.
+    private func nextBatch() throws -> DeliveryBatch {
+        if let prefetched {
+            self.prefetched = nil
+            if prefetched.start == storedCursor { return try prefetched.batch.wait().get() }
+        }
+        return try DeliveryBatch.next(log: log, sink: sink.name, settings: settings)
+    }
+
+    private func prefetch(after batch: DeliveryBatch) {
+        let start = batch.cursor(after: batch.records.count)
+        let future = PendingValue<Result<DeliveryBatch, any Error>>()
+        let (log, settings) = (self.log, self.settings)
+        DispatchQueue.global().async {
+            future.fill(Result { try DeliveryBatch.next(log: log, from: start, settings: settings) })
+        }
+        prefetched = (start, future)
     }
 
     /// How much longer to hold back: nil to send now. A following worker waits
@@ -113,7 +139,7 @@ public final class DeliveryWorker: @unchecked Sendable {
 
     /// Sends one batch until it is stored (retrying) or until stopped. False when stopped.
     private func deliver(_ batch: DeliveryBatch, deadline: UInt64?, stop: StopSignal) -> Bool {
-        let audit = AuditBatch(chainID: log.chainID, records: batch.records)
+        let audit = batch.audit
         var start = 0
         while start < audit.count {
             let outcome: SinkWriteOutcome
@@ -181,6 +207,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             let cursor = batch.cursor(after: count)
             nextSeq = cursor.nextSeq
             try log.cursors.store(sink.name, cursor, sync: sync)
+            storedCursor = cursor
             if sync { cursorSyncedAt = now }
             cursorUnsynced = !sync
         } catch {
