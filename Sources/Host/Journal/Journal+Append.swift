@@ -108,13 +108,6 @@ extension Journal {
             tail = mark.2
         }
 
-        /// Appends the frame of `body` at `seq` to the last chunk, the linker writing the entry
-        /// straight after the header and the hash taken in place (no per-entry buffer). Returns
-        /// the entry's hash, or nil (and appends nothing) when the entry is too large.
-        mutating func appendFrame(seq: UInt64, prevHash: ChainHash, body: [UInt8], linker: Journal.Linker) -> ChainHash? {
-            EntryFrame.appendLinked(body, seq: seq, prevHash: prevHash, linker: linker, to: &chunks[chunks.count - 1].bytes)
-        }
-
         /// Appends frames linked ahead when they continue the chain as it is and fit in the
         /// active segment; nil (nothing appended) otherwise, for the caller to link again.
         mutating func appendLinked(_ linked: LinkedGroup, segmentBytes: Int) -> [JournalEntryReceipt]? {
@@ -176,7 +169,11 @@ extension Journal {
                         let seq = write.tail.nextSeq
                         let prevHash = write.tail.prevHash ?? .zero
                         let frameStart = write.chunks[write.chunks.count - 1].bytes.count
-                        guard let hash = write.appendFrame(seq: seq, prevHash: prevHash, body: body, linker: linker) else {
+                        guard
+                            let hash = EntryFrame.appendLinked(
+                                body, seq: seq, prevHash: prevHash, linker: linker,
+                                to: &write.chunks[write.chunks.count - 1].bytes)
+                        else {
                             results[index] = .failure(
                                 JournalError(
                                     .invalidArgument, path: options.directory,

@@ -162,6 +162,32 @@ import Testing
         #expect(try segmentFiles(directory).count > 2)
     }
 
+    /// Groups linked ahead (as `audit emit --stdin` does) land as linked when the chain still
+    /// ends where they assumed, and are linked again when another writer moved the tail or a
+    /// segment boundary falls inside them: the chain is the same either way.
+    @Test func groupsLinkedAheadStayOneChainWhenAnotherWriterInterleaves() throws {
+        let directory = makeJournalDirectory()
+        let journal = try openJournal(directory, segmentBytes: 4096)
+        let other = try openJournal(directory, segmentBytes: 4096)
+        var tail = journal.knownTail
+        var stale = 0
+        for group in 0..<30 {
+            let linked = journal.link((0..<7).map { body("g\(group)-\($0)-" + String(repeating: "y", count: 20)) }, after: tail)
+            if group % 4 == 3 { _ = try other.append([body("other-\(group)")]) }
+            let receipts = try journal.append(linked)
+            #expect(receipts.count == 7)
+            if receipts.last!.seq + 1 != linked.end.nextSeq || receipts.last!.hash != linked.end.lastHash.bytes { stale += 1 }
+            tail = journal.knownTail
+        }
+        #expect(stale >= 7, "another writer appended before 7 of the groups, so they had to be linked again")
+        try expectValidChain(journal, count: 30 * 7 + 7)
+        #expect(try segmentFiles(directory).count > 3)
+        // An oversize entry in a linked group is refused like any other, naming its seq.
+        let tooLarge = journal.link([[UInt8](repeating: 0x61, count: EntryFrame.maxPayload + 1)], after: journal.knownTail)
+        _ = expectJournalError(.invalidArgument) { _ = try journal.append(tooLarge) }
+        try expectValidChain(journal, count: 30 * 7 + 7)
+    }
+
     @Test func checkpointsAreAppendedUnderTheExclusiveLock() throws {
         let directory = makeJournalDirectory()
         let journal = try openJournal(directory)
