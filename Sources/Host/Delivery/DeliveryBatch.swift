@@ -1,8 +1,7 @@
 /// The next records a sink needs, from its cursor: entries in `seq` order with each checkpoint
 /// placed right after the last entry it covers (a checkpoint of size n follows entry n-1), so
 /// a sink that stores records in order can always be verified on its own.
-struct DeliveryBatch: @unchecked Sendable {
-    // @unchecked: immutable once read; `audit` is an immutable C layout.
+struct DeliveryBatch: Sendable {
     var records: [AuditRecord]
     /// The records laid out for the plugins.
     var audit: AuditBatch
