@@ -60,6 +60,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         guard let lock else { return false }
         defer { withExtendedLifetime(lock) {} }
         defer { syncCursor() }  // before the lock goes: the next holder starts from a durable cursor
+        if nextSeq == nil { nextSeq = (try? log.cursors.load(sink.name))?.nextSeq ?? 0 }
 
         while !stop.isStopped {
             if let deadline, monotonicNanoseconds() >= deadline { return false }

@@ -31,7 +31,9 @@ import Testing
     }
 
     /// `sinkOptions` go after the flaky sink's `path`; nil for a sink that takes no config.
-    func setup(library: String = "libflaky.so", sinkOptions: String? = "", checkpointEvery: Int = 0) throws -> Setup {
+    func setup(
+        library: String = "libflaky.so", sinkOptions: String? = "", checkpointEvery: Int = 0, deliveryOptions: String = ""
+    ) throws -> Setup {
         let sandbox = try AuditSandbox()
         let plugins = try makePluginDirectory(["libflaky.so": "flaky_sink.c", "libunknown.so": "unknown_status.c"])
         let sinkConfig = sinkOptions.map { "path: \(sandbox.root)/flaky.lines" + ($0.isEmpty ? "" : ", " + $0) } ?? ""
@@ -43,7 +45,7 @@ import Testing
                 batch_entries: 8
                 retry_base_ms: 1
                 retry_cap_ms: 20
-              sinks:
+            \(deliveryOptions)  sinks:
                 - name: flaky
                   library: \(library)
                   config: {\(sinkConfig)}
@@ -63,6 +65,37 @@ import Testing
             if sizes.contains(seq + 1) { lines.append("\(seq + 1) checkpoint") }
         }
         return lines
+    }
+
+    /// While a bulk ingest is behind its input, a following worker leaves the disk to it — but
+    /// only for `ingest_defer_ms`: then it delivers although the ingest is still behind.
+    @Test func followingWorkersHoldBackForABackloggedIngestButNotForever() throws {
+        let setup = try setup(deliveryOptions: "    ingest_defer_ms: 1500\n")
+        defer { setup.log.journal.close() }
+        for seq in 0..<20 { try setup.log.emit(auditEvent("u\(seq)")) }
+        let runtime = try setup.startRuntime()
+        defer { runtime.close() }
+        setup.log.setIngestBacklogged(true)
+        defer { setup.log.setIngestBacklogged(false) }
+        let engine = DeliveryEngine(log: setup.log, runtime: runtime)
+        let started = Date()
+        engine.start(follow: true)
+        defer {
+            engine.stop()
+            engine.wait()
+        }
+        usleep(500_000)
+        let early = setup.sinkLines()
+        if Date().timeIntervalSince(started) < 1.2 {
+            #expect(early.isEmpty, "delivered while the ingest was behind, before ingest_defer_ms: \(early)")
+        }
+        var lines = early
+        let deadline = Date().addingTimeInterval(15)
+        while lines.count < 20 && Date() < deadline {
+            usleep(50_000)
+            lines = setup.sinkLines()
+        }
+        #expect(lines == expectedLines(entries: Array(0..<20), checkpoints: []))
     }
 
     @Test func retriesUntilTheSinkComesBackThenDeliversEachRecordOnceInOrder() throws {
