@@ -64,6 +64,15 @@ import Testing
         #expect(version?.description == "config/laforge.yaml:1:10: version: expected integer, got string \"1\"")
     }
 
+    @Test func deliveryTimingsAreReadAndChecked() throws {
+        let config = try decodeConfig("version: 1\naudit:\n  delivery: { linger_ms: 20, ingest_defer_ms: 0 }\n")
+        #expect(config.audit.delivery.lingerMilliseconds == 20)
+        #expect(config.audit.delivery.ingestDeferMilliseconds == 0)
+        #expect(try decodeConfig("version: 1\n").audit.delivery.ingestDeferMilliseconds == 1000)
+        let error = configError("version: 1\naudit:\n  delivery:\n    ingest_defer_ms: -5\n")
+        #expect(error?.description.hasPrefix("config/laforge.yaml:4:22: audit.delivery.ingest_defer_ms:") == true, "\(String(describing: error))")
+    }
+
     @Test func unknownKeySuggestsTheClosestKey() {
         let error = configError("version: 1\naudit:\n  sink:\n    - name: file\n")
         #expect(error?.kind == .unknownKey)
