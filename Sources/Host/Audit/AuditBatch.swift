@@ -27,57 +27,136 @@ public struct AuditRecord: Sendable, Equatable {
 
 /// A batch laid out once in C memory — one byte arena, one array of `laforge_audit_record`, one
 /// array of pointers to them — so it can be handed to several sinks and re-sent on RETRY without
-/// copying or re-marshalling anything.
+/// copying or re-marshalling anything. The delivery worker lays it out straight from the
+/// journal's frames (`Builder`), without a Swift array per record.
 public final class AuditBatch: @unchecked Sendable {
     // @unchecked: immutable after init; plugins only read it (borrowed for the call).
-    public let records: [AuditRecord]
     public let chainID: String
-    private let arena: UnsafeMutableRawBufferPointer
+    public let count: Int
+    private let kinds: [AuditRecordKind]
+    private let seqs: [UInt64]
+    private let arena: UnsafeMutableRawPointer
     private let cRecords: UnsafeMutablePointer<laforge_audit_record>
     private let cPointers: UnsafeMutablePointer<UnsafePointer<laforge_audit_record>?>
     private let cChainID: UnsafeMutablePointer<CChar>
 
-    public init(chainID: String, records: [AuditRecord]) {
-        self.records = records
-        self.chainID = chainID
-        let bytes = records.reduce(0) { $0 + $1.data.count + 64 }
-        arena = .allocate(byteCount: max(bytes, 1), alignment: 16)
-        cRecords = .allocate(capacity: max(records.count, 1))
-        cPointers = .allocate(capacity: max(records.count, 1))
-        cChainID = strdup(chainID)!
-        var offset = 0
-        func place(_ bytes: [UInt8]) -> UnsafeMutablePointer<UInt8> {
-            let destination = arena.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt8.self)
-            bytes.withUnsafeBufferPointer { destination.update(from: $0.baseAddress!, count: bytes.count) }
-            offset += bytes.count
-            return destination
+    /// Collects records into one growing arena; `AuditBatch(chainID:building:)` takes it over.
+    public final class Builder {
+        fileprivate struct Item {
+            var kind: AuditRecordKind
+            var seq: UInt64
+            var hash: Int
+            var prevHash: Int?
+            var data: Int
+            var dataCount: Int
         }
-        for (index, record) in records.enumerated() {
-            let hash = place(record.hash)
-            let prevHash = record.prevHash.map(place)
-            let data = place(record.data)
+
+        fileprivate var arena: UnsafeMutableRawPointer
+        fileprivate var capacity: Int
+        fileprivate var used = 0
+        fileprivate var items: [Item] = []
+        fileprivate var taken = false
+
+        public init(expectedBytes: Int = 4096, expectedRecords: Int = 16) {
+            capacity = max(expectedBytes, 64)
+            arena = malloc(capacity)!
+            items.reserveCapacity(expectedRecords)
+        }
+
+        deinit { if !taken { free(arena) } }
+
+        public var count: Int { items.count }
+
+        public func append(
+            kind: AuditRecordKind, seq: UInt64, hash: UnsafeRawBufferPointer, prevHash: UnsafeRawBufferPointer?,
+            data: UnsafeRawBufferPointer
+        ) {
+            precondition(hash.count == 32 && (prevHash?.count ?? 32) == 32, "hashes are SHA-256 (32 bytes)")
+            items.append(
+                Item(
+                    kind: kind, seq: seq, hash: place(hash), prevHash: prevHash.map(place), data: place(data),
+                    dataCount: data.count))
+        }
+
+        public func append(_ record: AuditRecord) {
+            record.hash.withUnsafeBytes { hash in
+                record.data.withUnsafeBytes { data in
+                    if let prevHash = record.prevHash {
+                        prevHash.withUnsafeBytes { append(kind: record.kind, seq: record.seq, hash: hash, prevHash: $0, data: data) }
+                    } else {
+                        append(kind: record.kind, seq: record.seq, hash: hash, prevHash: nil, data: data)
+                    }
+                }
+            }
+        }
+
+        /// Copies `bytes` into the arena (growing it) and returns their offset.
+        private func place(_ bytes: UnsafeRawBufferPointer) -> Int {
+            if used + bytes.count > capacity {
+                capacity = max(capacity * 2, used + bytes.count)
+                arena = realloc(arena, capacity)!
+            }
+            if let base = bytes.baseAddress { (arena + used).copyMemory(from: base, byteCount: bytes.count) }
+            used += bytes.count
+            return used - bytes.count
+        }
+    }
+
+    public convenience init(chainID: String, records: [AuditRecord]) {
+        let builder = Builder(expectedBytes: records.reduce(0) { $0 + $1.data.count + 64 }, expectedRecords: records.count)
+        for record in records { builder.append(record) }
+        self.init(chainID: chainID, building: builder)
+    }
+
+    /// Takes over the builder's arena (the builder is spent).
+    public init(chainID: String, building builder: Builder) {
+        precondition(!builder.taken, "an AuditBatch.Builder builds one batch")
+        builder.taken = true
+        self.chainID = chainID
+        count = builder.items.count
+        kinds = builder.items.map(\.kind)
+        seqs = builder.items.map(\.seq)
+        arena = builder.arena
+        cRecords = .allocate(capacity: max(count, 1))
+        cPointers = .allocate(capacity: max(count, 1))
+        cChainID = strdup(chainID)!
+        let bytes = UnsafeRawPointer(arena)
+        for (index, item) in builder.items.enumerated() {
             (cRecords + index).initialize(
                 to: laforge_audit_record(
                     struct_size: UInt32(MemoryLayout<laforge_audit_record>.size),
-                    kind: record.kind.rawValue,
-                    seq: record.seq,
-                    hash: UnsafePointer(hash),
-                    prev_hash: prevHash.map { UnsafePointer($0) },
-                    data: UnsafeRawPointer(data).assumingMemoryBound(to: CChar.self),
-                    data_len: record.data.count))
+                    kind: item.kind.rawValue,
+                    seq: item.seq,
+                    hash: (bytes + item.hash).assumingMemoryBound(to: UInt8.self),
+                    prev_hash: item.prevHash.map { (bytes + $0).assumingMemoryBound(to: UInt8.self) },
+                    data: (bytes + item.data).assumingMemoryBound(to: CChar.self),
+                    data_len: item.dataCount))
             (cPointers + index).initialize(to: UnsafePointer(cRecords + index))
         }
     }
 
     deinit {
-        arena.deallocate()
-        cRecords.deinitialize(count: records.count)
+        free(arena)
+        cRecords.deinitialize(count: count)
         cRecords.deallocate()
         cPointers.deallocate()
         free(cChainID)
     }
 
-    public var count: Int { records.count }
+    public func kind(at index: Int) -> AuditRecordKind { kinds[index] }
+    public func seq(at index: Int) -> UInt64 { seqs[index] }
+
+    /// Record `index` in Swift form (copied out of the C layout).
+    public func record(at index: Int) -> AuditRecord {
+        let record = cRecords[index]
+        func bytes(_ pointer: UnsafePointer<UInt8>, _ count: Int) -> [UInt8] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+        return AuditRecord(
+            kind: kinds[index], seq: seqs[index], hash: bytes(record.hash, 32), prevHash: record.prev_hash.map { bytes($0, 32) },
+            data: record.data_len == 0
+                ? [] : bytes(UnsafeRawPointer(record.data!).assumingMemoryBound(to: UInt8.self), record.data_len))
+    }
+
+    public var records: [AuditRecord] { (0..<count).map(record(at:)) }
 
     /// The C view of the records from `start` on (a retry re-sends only what was not stored).
     /// Public for tools that call a plugin's vtable directly (the ABI benchmark).
@@ -86,7 +165,7 @@ public final class AuditBatch: @unchecked Sendable {
             struct_size: UInt32(MemoryLayout<laforge_audit_batch>.size),
             chain_id: UnsafePointer(cChainID),
             records: UnsafePointer(cPointers + start),
-            count: records.count - start)
+            count: count - start)
         return body(&batch)
     }
 }

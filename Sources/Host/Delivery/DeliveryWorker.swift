@@ -79,7 +79,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             }
             nextSeq = batch.start.nextSeq
             log.metrics.gaugeSet("laforge_delivery_lag_entries", labels: labels, Double(batch.lag))
-            if batch.records.isEmpty {
+            if batch.isEmpty {
                 syncCursor()
                 guard follow else { return true }
                 _ = pause(milliseconds: max(settings.lingerMilliseconds, 10), deadline: deadline, stop: stop)
@@ -103,7 +103,7 @@ public final class DeliveryWorker: @unchecked Sendable {
     }
 
     private func prefetch(after batch: DeliveryBatch) {
-        let start = batch.cursor(after: batch.records.count)
+        let start = batch.cursor(after: batch.audit.count)
         let future = PendingValue<Result<DeliveryBatch, any Error>>()
         let (log, settings) = (self.log, self.settings)
         DispatchQueue.global().async {
@@ -165,7 +165,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_retries_total", labels: labels, 1)
                 if retry.isExhausted(afterFailures: failures) {
-                    deadLetterRecord(batch.records[start], error: "gave up after \(failures) attempts: \(message)")
+                    deadLetterRecord(batch.audit.record(at: start), error: "gave up after \(failures) attempts: \(message)")
                     start += 1
                     advance(batch, through: start)
                     failures = 0
@@ -192,7 +192,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             case .permanentError(let stored, let message):
                 start += stored
                 log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
-                deadLetterRecord(batch.records[start], error: message)
+                deadLetterRecord(batch.audit.record(at: start), error: message)
                 start += 1
                 advance(batch, through: start)
                 failures = 0
