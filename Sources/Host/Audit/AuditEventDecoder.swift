@@ -13,19 +13,6 @@ enum AuditEventDecoder {
         }
     }
 
-    private struct Unusual: Error {}
-
-    /// Which known members an object had so far: a repeated one is unusual (the general path
-    /// names it). A bit per member, not a set of strings: hashing keys was a tenth of decoding.
-    private struct MemberSet {
-        private var bits: UInt16 = 0
-
-        mutating func first(_ member: Int) throws {
-            let bit: UInt16 = 1 << member
-            guard bits & bit == 0 else { throw Unusual() }
-            bits |= bit
-        }
-    }
 
     private static func decodeEvent(_ reader: inout JSONByteReader) throws -> AuditEvent? {
         var actor: AuditActor?
@@ -37,7 +24,7 @@ enum AuditEventDecoder {
         var target: String?
         var artifactHash: String?
         var data: [String: JSONValue] = [:]
-        var seen = MemberSet()
+        var seen = FastPathMemberSet()
 
         reader.skipWhitespace()
         guard reader.peek() == UInt8(ascii: "{") else { return nil }
@@ -58,13 +45,13 @@ enum AuditEventDecoder {
             case "outcome":
                 try seen.first(2)
                 if let text = try optionalString(&reader) {
-                    guard let parsed = AuditOutcome(rawValue: text) else { throw Unusual() }
+                    guard let parsed = AuditOutcome(rawValue: text) else { throw FastPathStepsAside() }
                     outcome = parsed
                 }
             case "timestamp":
                 try seen.first(3)
                 if let text = try optionalString(&reader) {
-                    guard let parsed = AuditTimestamp(rfc3339: text) else { throw Unusual() }
+                    guard let parsed = AuditTimestamp(rfc3339: text) else { throw FastPathStepsAside() }
                     timestamp = parsed
                 }
             case "tenant":
@@ -82,7 +69,7 @@ enum AuditEventDecoder {
             case "data":
                 try seen.first(8)
                 data = try optionalObject(&reader)
-            default: throw Unusual()
+            default: throw FastPathStepsAside()
             }
         }
         reader.skipWhitespace()
@@ -95,12 +82,12 @@ enum AuditEventDecoder {
     }
 
     private static func decodeActor(_ reader: inout JSONByteReader) throws -> AuditActor {
-        guard reader.peek() == UInt8(ascii: "{") else { throw Unusual() }
+        guard reader.peek() == UInt8(ascii: "{") else { throw FastPathStepsAside() }
         reader.index += 1
         var user: String?
         var roles: [String] = []
         var claims: [String: JSONValue] = [:]
-        var seen = MemberSet()
+        var seen = FastPathMemberSet()
         try forEachMember(&reader) { key, reader in
             switch key {
             case "user":
@@ -112,18 +99,18 @@ enum AuditEventDecoder {
                 case .null: break
                 case .array(let items):
                     roles = try items.map { item in
-                        guard case .string(let role) = item else { throw Unusual() }
+                        guard case .string(let role) = item else { throw FastPathStepsAside() }
                         return role
                     }
-                default: throw Unusual()  // the general path also reads "a,b" strings
+                default: throw FastPathStepsAside()  // the general path also reads "a,b" strings
                 }
             case "claims":
                 try seen.first(2)
                 claims = try optionalObject(&reader)
-            default: throw Unusual()
+            default: throw FastPathStepsAside()
             }
         }
-        guard let user else { throw Unusual() }
+        guard let user else { throw FastPathStepsAside() }
         return AuditActor(user: user, roles: roles, claims: claims)
     }
 
@@ -139,10 +126,10 @@ enum AuditEventDecoder {
         }
         while true {
             reader.skipWhitespace()
-            guard reader.peek() == UInt8(ascii: "\"") else { throw Unusual() }
+            guard reader.peek() == UInt8(ascii: "\"") else { throw FastPathStepsAside() }
             let key = try reader.parseString()
             reader.skipWhitespace()
-            guard reader.peek() == UInt8(ascii: ":") else { throw Unusual() }
+            guard reader.peek() == UInt8(ascii: ":") else { throw FastPathStepsAside() }
             reader.index += 1
             reader.skipWhitespace()
             try body(key, &reader)
@@ -152,13 +139,13 @@ enum AuditEventDecoder {
             case UInt8(ascii: "}"):
                 reader.index += 1
                 return
-            default: throw Unusual()
+            default: throw FastPathStepsAside()
             }
         }
     }
 
     private static func requiredString(_ reader: inout JSONByteReader) throws -> String {
-        guard reader.peek() == UInt8(ascii: "\"") else { throw Unusual() }
+        guard reader.peek() == UInt8(ascii: "\"") else { throw FastPathStepsAside() }
         return try reader.parseString()
     }
 
@@ -174,7 +161,7 @@ enum AuditEventDecoder {
         switch try reader.parseValue() {
         case .null: return [:]
         case .object(let members): return members
-        default: throw Unusual()
+        default: throw FastPathStepsAside()
         }
     }
 }

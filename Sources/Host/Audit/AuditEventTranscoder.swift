@@ -39,8 +39,6 @@ enum AuditEventTranscoder {
         return line.withUnsafeBufferPointer { canonicalBody($0, scratch: &scratch) }
     }
 
-    private struct Unusual: Error {}
-
     /// A raw string's bytes in the line (quotes excluded).
     private typealias Raw = Range<Int>
 
@@ -53,7 +51,7 @@ enum AuditEventTranscoder {
         /// A timestamp already in canonical form, copied as it is.
         var canonicalTimestamp: Raw?
         var tenant: Raw?, requestID: Raw?, target: Raw?, artifactHash: Raw?
-        var seen = MemberSet()
+        var seen = FastPathMemberSet()
         let bytes = reader.bytes
 
         // Loops rather than closures over the members: captured variables would be boxed on
@@ -67,9 +65,9 @@ enum AuditEventTranscoder {
             if matches(key, "actor", bytes) {
                 try seen.first(0)
                 reader.depth = 2
-                guard reader.peek() == UInt8(ascii: "{") else { throw Unusual() }
+                guard reader.peek() == UInt8(ascii: "{") else { throw FastPathStepsAside() }
                 reader.index += 1
-                var actorSeen = MemberSet()
+                var actorSeen = FastPathMemberSet()
                 var actorMore = MemberWalk()
                 while let actorKey = try actorMore.next(&reader) {
                     if matches(actorKey, "user", bytes) {
@@ -82,7 +80,7 @@ enum AuditEventTranscoder {
                         try actorSeen.first(2)
                         hasClaims = try optionalObject(&reader, into: &scratch.claims, members: &scratch.members)
                     } else {
-                        throw Unusual()
+                        throw FastPathStepsAside()
                     }
                 }
                 reader.depth = 1
@@ -92,7 +90,7 @@ enum AuditEventTranscoder {
             } else if matches(key, "outcome", bytes) {
                 try seen.first(2)
                 if let raw = try optionalRawString(&reader) {
-                    guard let parsed = outcomes.first(where: { matches(raw, $0.name, bytes) }) else { throw Unusual() }
+                    guard let parsed = outcomes.first(where: { matches(raw, $0.name, bytes) }) else { throw FastPathStepsAside() }
                     outcome = parsed.outcome
                 }
             } else if matches(key, "timestamp", bytes) {
@@ -101,7 +99,7 @@ enum AuditEventTranscoder {
                     if isCanonicalTimestamp(raw, bytes) {
                         canonicalTimestamp = raw
                     } else {
-                        guard let parsed = AuditTimestamp(rfc3339: text(raw, bytes)) else { throw Unusual() }
+                        guard let parsed = AuditTimestamp(rfc3339: text(raw, bytes)) else { throw FastPathStepsAside() }
                         timestamp = parsed
                     }
                 }
@@ -121,7 +119,7 @@ enum AuditEventTranscoder {
                 try seen.first(8)
                 hasData = try optionalObject(&reader, into: &scratch.data, members: &scratch.members)
             } else {
-                throw Unusual()
+                throw FastPathStepsAside()
             }
         }
         reader.skipWhitespace()
@@ -184,17 +182,6 @@ enum AuditEventTranscoder {
 
     // MARK: Members and strings
 
-    /// Which known members an object had so far: a repeated one is unusual.
-    private struct MemberSet {
-        private var bits: UInt16 = 0
-
-        mutating func first(_ member: Int) throws {
-            let bit: UInt16 = 1 << member
-            guard bits & bit == 0 else { throw Unusual() }
-            bits |= bit
-        }
-    }
-
     /// Walks an object's members after its "{" (strict JSON: no trailing comma): `next` returns
     /// each key with the reader at its value, then nil with the reader after the "}".
     private struct MemberWalk {
@@ -208,7 +195,7 @@ enum AuditEventTranscoder {
                 case UInt8(ascii: "}"):
                     reader.index += 1
                     return nil
-                default: throw Unusual()
+                default: throw FastPathStepsAside()
                 }
                 reader.skipWhitespace()
             } else {
@@ -220,7 +207,7 @@ enum AuditEventTranscoder {
             }
             let key = try rawString(&reader)
             reader.skipWhitespace()
-            guard reader.peek() == UInt8(ascii: ":") else { throw Unusual() }
+            guard reader.peek() == UInt8(ascii: ":") else { throw FastPathStepsAside() }
             reader.index += 1
             reader.skipWhitespace()
             return key
@@ -277,17 +264,17 @@ enum AuditEventTranscoder {
 
     /// A string without escapes, validated as UTF-8 in place; the reader moves past it.
     private static func rawString(_ reader: inout JSONByteReader) throws -> Raw {
-        guard reader.peek() == UInt8(ascii: "\"") else { throw Unusual() }
+        guard reader.peek() == UInt8(ascii: "\"") else { throw FastPathStepsAside() }
         reader.index += 1
         let start = reader.index
         while true {
             reader.index = plainASCIIEnd(reader.bytes, from: reader.index)
-            guard let byte = reader.peek() else { throw Unusual() }
+            guard let byte = reader.peek() else { throw FastPathStepsAside() }
             if byte == UInt8(ascii: "\"") {
                 reader.index += 1
                 return start..<(reader.index - 1)
             } else if byte == UInt8(ascii: "\\") || byte < 0x20 {
-                throw Unusual()
+                throw FastPathStepsAside()
             } else if byte < 0x80 {
                 reader.index += 1
             } else {
@@ -334,7 +321,7 @@ enum AuditEventTranscoder {
             _ = try reader.parseLiteral("null", .null)
             return
         }
-        guard reader.peek() == UInt8(ascii: "[") else { throw Unusual() }
+        guard reader.peek() == UInt8(ascii: "[") else { throw FastPathStepsAside() }
         try reader.enterContainer()
         reader.index += 1
         reader.skipWhitespace()
@@ -353,7 +340,7 @@ enum AuditEventTranscoder {
                 reader.index += 1
                 reader.depth -= 1
                 return
-            default: throw Unusual()
+            default: throw FastPathStepsAside()
             }
         }
     }
@@ -387,7 +374,7 @@ enum AuditEventTranscoder {
             _ = try reader.parseLiteral("null", .null)
             return false
         }
-        guard reader.peek() == UInt8(ascii: "{") else { throw Unusual() }
+        guard reader.peek() == UInt8(ascii: "{") else { throw FastPathStepsAside() }
         try writeValue(&reader, into: &out, members: &members)
         return true
     }
@@ -396,7 +383,7 @@ enum AuditEventTranscoder {
     private static func writeValue(
         _ reader: inout JSONByteReader, into out: inout [UInt8], members: inout [(key: Raw, bytes: Range<Int>)]
     ) throws {
-        guard let byte = reader.peek() else { throw Unusual() }
+        guard let byte = reader.peek() else { throw FastPathStepsAside() }
         switch byte {
         case UInt8(ascii: "{"): try writeObject(&reader, into: &out, members: &members)
         case UInt8(ascii: "["): try writeArray(&reader, into: &out, members: &members)
@@ -414,7 +401,7 @@ enum AuditEventTranscoder {
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: reader.bytes[start..<reader.index]))
         default:
-            guard case .number(let number) = try reader.parseNumber() else { throw Unusual() }
+            guard case .number(let number) = try reader.parseNumber() else { throw FastPathStepsAside() }
             JSONCanonicalizer.writeNumber(number, into: &out)
         }
     }
@@ -436,7 +423,7 @@ enum AuditEventTranscoder {
                 out.append(UInt8(ascii: ","))
             }
         }
-        guard reader.peek() == UInt8(ascii: "]") else { throw Unusual() }
+        guard reader.peek() == UInt8(ascii: "]") else { throw FastPathStepsAside() }
         reader.index += 1
         reader.depth -= 1
         out.append(UInt8(ascii: "]"))
@@ -460,11 +447,11 @@ enum AuditEventTranscoder {
         var walk = MemberWalk()
         while let key = try walk.next(&reader) {
             // A 4-byte UTF-8 sequence (outside the BMP) would sort differently in UTF-16.
-            if bytes[key].contains(where: { $0 >= 0xF0 }) { throw Unusual() }
+            if bytes[key].contains(where: { $0 >= 0xF0 }) { throw FastPathStepsAside() }
             if members.count > first {
                 let previous = members[members.count - 1].key
                 // An equal key is a duplicate: the general path refuses the document.
-                if bytes[previous].elementsEqual(bytes[key]) { throw Unusual() }
+                if bytes[previous].elementsEqual(bytes[key]) { throw FastPathStepsAside() }
                 if inOrder && !bytes[previous].lexicographicallyPrecedes(bytes[key]) { inOrder = false }
                 out.append(UInt8(ascii: ","))
             }
@@ -483,7 +470,7 @@ enum AuditEventTranscoder {
             for index in first..<members.count {
                 let member = members[index]
                 if index > first {
-                    if bytes[members[index - 1].key].elementsEqual(bytes[member.key]) { throw Unusual() }
+                    if bytes[members[index - 1].key].elementsEqual(bytes[member.key]) { throw FastPathStepsAside() }
                     out.append(UInt8(ascii: ","))
                 }
                 out.append(contentsOf: body[(member.bytes.lowerBound - bodyStart)..<(member.bytes.upperBound - bodyStart)])

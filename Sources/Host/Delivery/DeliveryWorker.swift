@@ -157,11 +157,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                 failures = 0
                 return true
             case .retry(let stored, let message):
-                if stored > 0 {
-                    start += stored
-                    advance(batch, through: start)
-                    log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
-                }
+                acknowledge(stored, of: batch, from: &start)
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_retries_total", labels: labels, 1)
                 if retry.isExhausted(afterFailures: failures) {
@@ -177,11 +173,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             case .refused(let stored, let message):
                 // The sink, not a record, is the problem: keep everything and ask again later,
                 // however long it takes (the retry limit is for records, not for operators).
-                if stored > 0 {
-                    start += stored
-                    advance(batch, through: start)
-                    log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
-                }
+                acknowledge(stored, of: batch, from: &start)
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_refusals_total", labels: labels, 1)
                 let wait = retry.delayMilliseconds(attempt: failures - 1)
@@ -199,6 +191,15 @@ public final class DeliveryWorker: @unchecked Sendable {
             }
         }
         return true
+    }
+
+    /// The sink stored the `stored` records from `start` before it answered RETRY or
+    /// ACCESS_DENIED: they count as delivered and the cursor moves past them.
+    private func acknowledge(_ stored: Int, of batch: DeliveryBatch, from start: inout Int) {
+        guard stored > 0 else { return }
+        start += stored
+        advance(batch, through: start)
+        log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
     }
 
     private func advance(_ batch: DeliveryBatch, through count: Int) {
