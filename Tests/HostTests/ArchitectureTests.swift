@@ -41,29 +41,16 @@ import Testing
         return walker.compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" }
     }
 
-    /// Target name → the names of the targets and products it depends on, from `swift package
-    /// dump-package` (the manifest as SwiftPM reads it).
+    /// Target name → the names of the targets it depends on, read from Package.swift's
+    /// `.target(name: "…", dependencies: […]` entries. (Not `swift package dump-package`: it
+    /// waits for the build lock that the running `swift test` holds.)
     static func declaredDependencies() throws -> [String: Set<String>] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "package", "--package-path", packageRoot.path, "dump-package"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let manifest = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let manifest = try String(contentsOf: packageRoot.appendingPathComponent("Package.swift"), encoding: .utf8)
         var result: [String: Set<String>] = [:]
-        for target in manifest["targets"] as? [[String: Any]] ?? [] {
-            guard let name = target["name"] as? String else { continue }
-            var names = Set<String>()
-            for dependency in target["dependencies"] as? [[String: Any]] ?? [] {
-                for (_, value) in dependency {
-                    if let list = value as? [Any], let first = list.first as? String { names.insert(first) }
-                }
-            }
-            result[name] = names
+        let target = /\.(?:target|executableTarget|testTarget)\(\s*name:\s*"(\w+)"\s*,\s*dependencies:\s*\[([^\]]*)\]/
+        for match in manifest.matches(of: target) {
+            let names = match.2.matches(of: /"(\w+)"/).map { String($0.1) }
+            result[String(match.1)] = Set(names)
         }
         return result
     }
