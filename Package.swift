@@ -20,6 +20,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The Swift server ecosystem's logging and metrics APIs: the host logs and counts through
+        // them, so an embedding service routes both into the backends it bootstrapped.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // The stable C ABI every plugin is written against. Header only (plus a translation unit
@@ -57,7 +61,14 @@ let package = Package(
         // Tests/ArchitectureTests checks that no file imports a higher layer).
         // Core: JSON and RFC 8785, SHA-256/Ed25519, the RFC 6962 tree and C2SP notes, locks,
         // clocks, durable file I/O, logging and metrics.
-        .target(name: "LaForgeCore", dependencies: ["PluginABI", "CSodium", "COpenSSL"], path: "Sources/LaForgeCore"),
+        .target(
+            name: "LaForgeCore",
+            dependencies: [
+                "PluginABI", "CSodium", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Sources/LaForgeCore"),
         // The durable journal: segments, group commit, cursors, the checkpoint log.
         .target(name: "LaForgeJournal", dependencies: ["LaForgeCore"], path: "Sources/LaForgeJournal"),
         // Configuration, JSON Schema, the plugin loader and runtime, the conformance kit.
@@ -96,6 +107,7 @@ let package = Package(
             dependencies: [
                 "LaForgeHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/laforge"),
 
@@ -126,7 +138,11 @@ let package = Package(
             name: "BenchNullSink", dependencies: ["PluginABI"], path: "bench/NullSink",
             publicHeadersPath: "."),
         .executableTarget(
-            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI", "CSodium", "HTTPClient", "OpenSSLCrypto"],
+            name: "laforge-bench",
+            dependencies: [
+                "LaForgeHost", "PluginABI", "CSodium", "HTTPClient", "OpenSSLCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/laforge-bench"),
 
         .testTarget(
@@ -134,6 +150,9 @@ let package = Package(
             dependencies: [
                 "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
                 "LaForgeIdentity", "LaForgeGovernance", "PluginABI", "HTTPClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]),

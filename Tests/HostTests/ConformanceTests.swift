@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import LaForgeAudit
@@ -13,7 +14,7 @@ import Testing
 /// and each broken fixture must be reported by the check that names its one broken rule.
 @Suite struct ConformanceTests {
     /// Plugin log lines are not what these tests look at; keep the test output quiet.
-    static let quietLogger = HostLogger(minimumLevel: .error) { _, _ in }
+    static let quietLogger = Logger(minimumLevel: .error) { _, _ in }
 
     static func check(
         _ source: URL, configs: [PluginCapability: JSONValue] = [:], secretName: String? = nil

@@ -2,6 +2,7 @@ import Foundation
 import LaForgeCore
 import LaForgeJournal
 import LaForgePlugins
+import Logging
 
 /// The audit trail of one state directory: the API the compiler, generated services and the
 /// CLI record events through.
@@ -18,7 +19,7 @@ public final class AuditLog: @unchecked Sendable {
     public let origin: String
     public let journal: Journal
     public let cursors: CursorStore
-    public let logger: HostLogger
+    public let logger: Logger
     public let metrics: MetricsRegistry
     /// Things the operator should know about opening (a key generated, a torn tail truncated).
     public let notices: [String]
@@ -31,7 +32,7 @@ public final class AuditLog: @unchecked Sendable {
     public static func defaultOrigin(chainID: String) -> String { "laforge/\(chainID)" }
 
     public static func open(
-        config: LaForgeConfig, logger: HostLogger = .standardError(), metrics: MetricsRegistry? = nil
+        config: LaForgeConfig, logger: Logger = .host, metrics: MetricsRegistry? = nil
     ) throws(AuditLogError) -> AuditLog {
         let audit = config.audit
         let origin = audit.checkpoints.origin ?? defaultOrigin(chainID: audit.chainID)
@@ -73,7 +74,7 @@ public final class AuditLog: @unchecked Sendable {
     }
 
     private init(
-        config: LaForgeConfig, origin: String, journal: Journal, logger: HostLogger, metrics: MetricsRegistry,
+        config: LaForgeConfig, origin: String, journal: Journal, logger: Logger, metrics: MetricsRegistry,
         notices: [String], checkpointer: Checkpointer, pii: PIIMinimizer?
     ) {
         self.config = config
@@ -166,7 +167,7 @@ public final class AuditLog: @unchecked Sendable {
         } catch {
             guard config.audit.journal.failClosed else {
                 metrics.counterAdd("laforge_audit_dropped_total", Double(count))
-                logger.log(.error, "audit: \(count) event(s) NOT recorded (fail_closed is false): \(error)")
+                logger.error("audit: \(count) event(s) NOT recorded (fail_closed is false): \(error)")
                 return []
             }
             throw AuditLogError(.notDurable, "the audit journal could not persist the event(s); nothing was recorded: \(error)")
@@ -179,7 +180,7 @@ public final class AuditLog: @unchecked Sendable {
             // The entries are durable; a checkpoint failure must not turn them into an error —
             // except in receipt mode, where the caller asked for a signed receipt.
             if receiptMode { throw error }
-            logger.log(.error, "audit: \(error)")
+            logger.error("audit: \(error)")
         }
         return receipts
     }

@@ -17,7 +17,7 @@ public final class PeriodicCheckpoints: @unchecked Sendable {
             while !stop.isStopped {
                 usleep(UInt32(interval) * 1000)
                 do { try log.signCheckpointIfDue() } catch {
-                    log.logger.log(.error, "audit: periodic checkpoint failed: \(error)")
+                    log.logger.error("audit: periodic checkpoint failed: \(error)")
                 }
             }
             done.signal()

@@ -57,7 +57,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         do {
             lock = try DeliveryLock.acquire(stateDirectory: log.stateDirectory, sink: sink.name, deadline: deadline)
         } catch {
-            log.logger.log(.error, "sink \(sink.name): cannot take the delivery lock: \(error)")
+            log.logger.error("sink \(sink.name): cannot take the delivery lock: \(error)")
             return false
         }
         guard let lock else { return false }
@@ -75,7 +75,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             do {
                 batch = try nextBatch()
             } catch {
-                log.logger.log(.error, "sink \(sink.name): cannot read the journal or cursor: \(error)")
+                log.logger.error("sink \(sink.name): cannot read the journal or cursor: \(error)")
                 guard pause(milliseconds: retry.delayMilliseconds(attempt: failures), deadline: deadline, stop: stop) else { return false }
                 failures += 1
                 continue
@@ -151,7 +151,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                 outcome = try sink.write(audit, from: start)
             } catch {
                 outcome = .retry(stored: 0, message: error.description)
-                log.logger.log(.error, "sink \(sink.name): \(error)")
+                log.logger.error("sink \(sink.name): \(error)")
             }
             switch outcome {
             case .stored:
@@ -171,7 +171,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                     continue
                 }
                 let wait = retry.delayMilliseconds(attempt: failures - 1)
-                log.logger.log(.warning, "sink \(sink.name): write failed, retrying in \(wait) ms (attempt \(failures)): \(message)")
+                log.logger.warning("sink \(sink.name): write failed, retrying in \(wait) ms (attempt \(failures)): \(message)")
                 guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return false }
             case .refused(let stored, let message):
                 // The sink, not a record, is the problem: keep everything and ask again later,
@@ -180,9 +180,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_refusals_total", labels: labels, 1)
                 let wait = retry.delayMilliseconds(attempt: failures - 1)
-                log.logger.log(
-                    .error,
-                    "sink \(sink.name): refuses access, an operator must act; \(audit.count - start) record(s) kept, asking again in \(wait) ms: \(message)")
+                log.logger.error("sink \(sink.name): refuses access, an operator must act; \(audit.count - start) record(s) kept, asking again in \(wait) ms: \(message)")
                 guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return false }
             case .permanentError(let stored, let message):
                 start += stored
@@ -218,7 +216,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         } catch {
             // The sink has the records; a lost cursor update only means they are re-sent, and
             // sinks are idempotent by seq.
-            log.logger.log(.error, "sink \(sink.name): cannot persist the cursor: \(error)")
+            log.logger.error("sink \(sink.name): cannot persist the cursor: \(error)")
         }
     }
 
@@ -230,7 +228,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             cursorUnsynced = false
             cursorSyncedAt = monotonicNanoseconds()
         } catch {
-            log.logger.log(.error, "sink \(sink.name): cannot persist the cursor: \(error)")
+            log.logger.error("sink \(sink.name): cannot persist the cursor: \(error)")
         }
     }
 
@@ -239,9 +237,9 @@ public final class DeliveryWorker: @unchecked Sendable {
         do {
             try deadLetter.append(record: record, sink: sink.name, error: error)
         } catch {
-            log.logger.log(.error, "sink \(sink.name): cannot write the dead-letter file \(deadLetter.path): \(error)")
+            log.logger.error("sink \(sink.name): cannot write the dead-letter file \(deadLetter.path): \(error)")
         }
-        log.logger.log(.error, "sink \(sink.name): refused \(record.kind == .entry ? "entry" : "checkpoint") \(record.seq) permanently; written to \(deadLetter.path): \(error)")
+        log.logger.error("sink \(sink.name): refused \(record.kind == .entry ? "entry" : "checkpoint") \(record.seq) permanently; written to \(deadLetter.path): \(error)")
         // Record the refusal in the chain itself, except for a refused dead-letter event (a sink
         // that refuses everything must not make the log grow forever).
         if record.kind == .entry, let parsed = try? AuditEntry.parse(record.data),
@@ -259,7 +257,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                 "dead_letter_file": .string(deadLetter.path),
             ])
         do { _ = try log.emit(event) } catch {
-            log.logger.log(.error, "sink \(sink.name): cannot record the dead letter as an audit event: \(error)")
+            log.logger.error("sink \(sink.name): cannot record the dead letter as an audit event: \(error)")
         }
     }
 

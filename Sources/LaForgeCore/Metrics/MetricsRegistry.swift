@@ -1,11 +1,18 @@
+import CoreMetrics
 import Foundation
+import Logging
 
-/// The host-side registry behind the plugins' metric callbacks (and the host's own counters).
+/// The host's metrics, and the checked entry behind the plugins' metric callbacks.
 ///
-/// Registration is checked here rather than trusted to a metrics library: registering one name
-/// with two kinds is reported once and the conflicting samples are dropped, where
-/// swift-prometheus would `fatalError` the whole process.
+/// Every sample goes on to swift-metrics (`MetricsSystem`, whatever backend the process
+/// bootstrapped: Prometheus, StatsD, OTLP …), so an embedding service sees the host's and the
+/// plugins' metrics with its own. Registration is checked here first rather than trusted to a
+/// backend: a name used with two kinds, or with two different sets of label names, is reported
+/// once and the conflicting samples are dropped (swift-prometheus would `fatalError` the whole
+/// process), and so are invalid names and negative counter increments. The registry also keeps
+/// the current value of each series, which `sample` and `allSamples` read.
 public final class MetricsRegistry: @unchecked Sendable {
+    // @unchecked: every mutable field is guarded by `lock`.
     public enum Kind: String, Sendable { case counter, gauge, histogram }
 
     public struct Sample: Sendable, Equatable {
@@ -23,13 +30,26 @@ public final class MetricsRegistry: @unchecked Sendable {
         var labels: [String: String]
     }
 
-    private let lock = NSLock()
-    private var kinds: [String: Kind] = [:]
-    private var samples: [Key: Sample] = [:]
-    private var reportedConflicts: Set<String> = []
-    private let logger: HostLogger
+    /// The swift-metrics object of one series, made once (backends key their storage by it).
+    private enum Forward {
+        case counter(FloatingPointCounter)
+        case gauge(Gauge)
+        case histogram(Recorder)
+    }
 
-    public init(logger: HostLogger = .standardError()) {
+    private struct Registration {
+        var kind: Kind
+        var labelNames: Set<String>
+    }
+
+    private let lock = NSLock()
+    private var registrations: [String: Registration] = [:]
+    private var samples: [Key: Sample] = [:]
+    private var forwards: [Key: Forward] = [:]
+    private var reportedConflicts: Set<String> = []
+    private let logger: Logger
+
+    public init(logger: Logger = .host) {
         self.logger = logger
     }
 
@@ -38,15 +58,21 @@ public final class MetricsRegistry: @unchecked Sendable {
             report(name, "counter \(name) given a negative or non-finite increment \(delta); ignored")
             return
         }
-        record(.counter, name, labels) { $0.value += delta; $0.count += 1 }
+        record(.counter, name, labels) { $0.value += delta; $0.count += 1 } forward: {
+            if case .counter(let counter) = $0 { counter.increment(by: delta) }
+        }
     }
 
     public func gaugeSet(_ name: String, labels: [String: String] = [:], _ value: Double) {
-        record(.gauge, name, labels) { $0.value = value; $0.count = 1 }
+        record(.gauge, name, labels) { $0.value = value; $0.count = 1 } forward: {
+            if case .gauge(let gauge) = $0 { gauge.record(value) }
+        }
     }
 
     public func histogramObserve(_ name: String, labels: [String: String] = [:], _ value: Double) {
-        record(.histogram, name, labels) { $0.value += value; $0.count += 1 }
+        record(.histogram, name, labels) { $0.value += value; $0.count += 1 } forward: {
+            if case .histogram(let recorder) = $0 { recorder.record(value) }
+        }
     }
 
     public func sample(_ name: String, labels: [String: String] = [:]) -> Sample? {
@@ -57,28 +83,60 @@ public final class MetricsRegistry: @unchecked Sendable {
         lock.withLock { Array(samples.values) }.sorted { ($0.name, "\($0.labels)") < ($1.name, "\($1.labels)") }
     }
 
-    private func record(_ kind: Kind, _ name: String, _ labels: [String: String], _ update: (inout Sample) -> Void) {
+    private func record(
+        _ kind: Kind, _ name: String, _ labels: [String: String], _ update: (inout Sample) -> Void,
+        forward: (Forward) -> Void
+    ) {
         guard Self.isValidName(name), labels.keys.allSatisfy(Self.isValidName) else {
             report(name, "metric name or label name \(name.debugDescription) is not a valid Prometheus name; samples dropped")
             return
         }
-        let conflict: Kind? = lock.withLock {
-            if let existing = kinds[name], existing != kind { return existing }
-            kinds[name] = kind
-            let key = Key(name: name, labels: labels)
+        let key = Key(name: name, labels: labels)
+        let outcome: Result<Forward, Conflict> = lock.withLock {
+            let names = Set(labels.keys)
+            if let existing = registrations[name] {
+                if existing.kind != kind { return .failure(.kind(existing.kind)) }
+                if existing.labelNames != names { return .failure(.labelNames(existing.labelNames)) }
+            } else {
+                registrations[name] = Registration(kind: kind, labelNames: names)
+            }
             var sample = samples[key] ?? Sample(kind: kind, name: name, labels: labels, value: 0, count: 0)
             update(&sample)
             samples[key] = sample
-            return nil
+            if let made = forwards[key] { return .success(made) }
+            let made = Self.makeForward(kind, name, labels)
+            forwards[key] = made
+            return .success(made)
         }
-        if let conflict {
-            report(name, "metric \(name) is registered as a \(conflict) and cannot also be a \(kind); samples dropped")
+        switch outcome {
+        case .success(let made):
+            forward(made)
+        case .failure(.kind(let existing)):
+            report(name, "metric \(name) is registered as a \(existing) and cannot also be a \(kind); samples dropped")
+        case .failure(.labelNames(let existing)):
+            report(
+                name,
+                "metric \(name) is registered with the labels [\(existing.sorted().joined(separator: ", "))] and cannot also have [\(labels.keys.sorted().joined(separator: ", "))]; samples dropped")
+        }
+    }
+
+    private enum Conflict: Error {
+        case kind(Kind)
+        case labelNames(Set<String>)
+    }
+
+    private static func makeForward(_ kind: Kind, _ name: String, _ labels: [String: String]) -> Forward {
+        let dimensions = labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        switch kind {
+        case .counter: return .counter(FloatingPointCounter(label: name, dimensions: dimensions))
+        case .gauge: return .gauge(Gauge(label: name, dimensions: dimensions))
+        case .histogram: return .histogram(Recorder(label: name, dimensions: dimensions, aggregate: true))
         }
     }
 
     private func report(_ key: String, _ message: String) {
         let first = lock.withLock { reportedConflicts.insert(key).inserted }
-        if first { logger.log(.warning, message) }
+        if first { logger.warning("\(message)") }
     }
 
     static func isValidName(_ name: String) -> Bool {

@@ -2,14 +2,15 @@ import Foundation
 import LaForgeAudit
 import LaForgeCore
 import LaForgePlugins
+import Logging
 
 /// `laforge approve|reject|annotate`: stores an approval record (signed when a key is given)
 /// and records it as an `approval.*` audit event.
 public struct ApprovalRecorder: Sendable {
     public let config: LaForgeConfig
-    public let logger: HostLogger
+    public let logger: Logger
 
-    public init(config: LaForgeConfig, logger: HostLogger = .standardError()) {
+    public init(config: LaForgeConfig, logger: Logger = .host) {
         self.config = config
         self.logger = logger
     }

@@ -2,6 +2,7 @@ import Foundation
 import LaForgeAudit
 import LaForgeCore
 import LaForgePlugins
+import Logging
 
 /// Decides whether a snapshot may be deployed: the check behind `laforge guard deploy` and the
 /// compiler's deploy path.
@@ -14,11 +15,11 @@ public struct DeploymentGuard: Sendable {
     public let config: LaForgeConfig
     public let artifactRoot: String
     public let extraKeys: [Ed25519VerifierKey]
-    public let logger: HostLogger
+    public let logger: Logger
 
     public init(
         config: LaForgeConfig, artifactRoot: String = FileManager.default.currentDirectoryPath,
-        extraKeys: [Ed25519VerifierKey] = [], logger: HostLogger = .standardError()
+        extraKeys: [Ed25519VerifierKey] = [], logger: Logger = .host
     ) {
         self.config = config
         self.artifactRoot = artifactRoot

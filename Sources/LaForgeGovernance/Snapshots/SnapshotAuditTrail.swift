@@ -2,6 +2,7 @@ import LaForgeAudit
 import LaForgeCore
 import LaForgeJournal
 import LaForgePlugins
+import Logging
 
 /// Records snapshot, approval and guard events in the audit log of a configuration: the journal
 /// is the tamper-evident witness that a snapshot was signed or approved (verification
@@ -9,7 +10,7 @@ import LaForgePlugins
 enum SnapshotAuditTrail {
     /// Emits `events` as one group and closes the log (signing a checkpoint that covers them).
     /// Returns the log's notices (a generated key) and the receipts.
-    static func record(_ events: [AuditEvent], config: LaForgeConfig, logger: HostLogger) throws(SnapshotError)
+    static func record(_ events: [AuditEvent], config: LaForgeConfig, logger: Logger) throws(SnapshotError)
         -> (receipts: [JournalEntryReceipt], notices: [String])
     {
         do throws(AuditLogError) {

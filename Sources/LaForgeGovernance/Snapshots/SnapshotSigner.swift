@@ -3,14 +3,15 @@ import LaForgeAudit
 import LaForgeCore
 import LaForgeJournal
 import LaForgePlugins
+import Logging
 
 /// `laforge snapshot sign`: hashes the artifacts, appends a signed snapshot to the chain and
 /// records a `snapshot.sign` audit event.
 public struct SnapshotSigner: Sendable {
     public let config: LaForgeConfig
-    public let logger: HostLogger
+    public let logger: Logger
 
-    public init(config: LaForgeConfig, logger: HostLogger = .standardError()) {
+    public init(config: LaForgeConfig, logger: Logger = .host) {
         self.config = config
         self.logger = logger
     }

@@ -2,6 +2,7 @@ import Foundation
 import LaForgeAudit
 import LaForgeCore
 import LaForgePlugins
+import Logging
 
 /// `laforge verify chain --watch`: re-verifies, on a schedule, the journal, every sink whose
 /// storage can be read back (FileSink files), and the snapshot chain with its artifacts, and
@@ -13,7 +14,7 @@ public final class ChainWatch: @unchecked Sendable {
     public let extraKeys: [Ed25519VerifierKey]
     public let artifactRoot: String
     public let actor: AuditActor
-    public let logger: HostLogger
+    public let logger: Logger
 
     /// One verification of one thing in a round.
     public struct Check: Sendable {
@@ -35,7 +36,7 @@ public final class ChainWatch: @unchecked Sendable {
     public init(
         config: LaForgeConfig, intervalNanoseconds: UInt64, extraKeys: [Ed25519VerifierKey] = [],
         artifactRoot: String = FileManager.default.currentDirectoryPath, actor: AuditActor = AuditActor(user: "laforge"),
-        logger: HostLogger = .standardError()
+        logger: Logger = .host
     ) {
         self.config = config
         self.interval = intervalNanoseconds

@@ -1,5 +1,6 @@
 import Foundation
 import LaForgeCore
+import Logging
 import PluginABI
 
 /// Loads a plugin library and exercises every capability it offers the way the host will,
@@ -19,11 +20,11 @@ public struct PluginConformanceKit: Sendable {
     /// Where synthesized scratch files go; nil: a fresh temporary directory, removed afterwards.
     public var scratchDirectory: String?
     /// Receives the plugins' own log lines during the run.
-    public var logger: HostLogger
+    public var logger: Logger
 
     public init(
         libraryPath: String, configs: [PluginCapability: JSONValue] = [:], secretName: String? = nil,
-        scratchDirectory: String? = nil, logger: HostLogger = .standardError()
+        scratchDirectory: String? = nil, logger: Logger = .host
     ) {
         self.libraryPath = libraryPath
         self.configs = configs

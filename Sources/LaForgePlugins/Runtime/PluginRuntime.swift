@@ -1,5 +1,6 @@
 import Foundation
 import LaForgeCore
+import Logging
 
 /// The host started from a configuration: every configured plugin loaded, checked, configured
 /// and created, secret backends first (sinks may take secrets from them).
@@ -12,13 +13,13 @@ public final class PluginRuntime: @unchecked Sendable {
         /// Overrides LAFORGE_PLUGIN_DIR and `plugin_dir` (the CLI's --plugin-dir).
         public var pluginDirectory: String?
         public var environment: [String: String]
-        public var logger: HostLogger
+        public var logger: Logger
         public var metrics: MetricsRegistry
 
         public init(
             pluginDirectory: String? = nil,
             environment: [String: String] = ProcessInfo.processInfo.environment,
-            logger: HostLogger = .standardError(),
+            logger: Logger = .host,
             metrics: MetricsRegistry? = nil
         ) {
             self.pluginDirectory = pluginDirectory
@@ -148,7 +149,7 @@ public final class PluginRuntime: @unchecked Sendable {
     /// Resolves, signature-checks and opens one instance's library.
     static func openLibrary(
         _ instance: PluginInstanceConfig, resolver: PluginPathResolver, mode: LaForgeConfig.Mode,
-        trustedKeys: [Ed25519VerifierKey], logger: HostLogger
+        trustedKeys: [Ed25519VerifierKey], logger: Logger
     ) throws(RuntimeStartError) -> PluginLibrary {
         do throws(PluginLoadError) {
             let path = try resolver.resolve(instance.library)
@@ -162,9 +163,9 @@ public final class PluginRuntime: @unchecked Sendable {
                     "mode is production and the plugin is \(verdict) (sign it with `laforge plugins sign \(path) --key KEY` "
                         + "using a key listed in trusted_keys)")
             case (.development, .unsigned):
-                logger.log(.info, "plugin \(instance.name): \(path) is unsigned (allowed in development mode)")
+                logger.info("plugin \(instance.name): \(path) is unsigned (allowed in development mode)")
             case (.development, .invalid):
-                logger.log(.warning, "plugin \(instance.name): \(path) has an \(verdict) (allowed in development mode only)")
+                logger.warning("plugin \(instance.name): \(path) has an \(verdict) (allowed in development mode only)")
             }
             return try PluginLibrary.open(path: path)
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 @testable import LaForgeAudit
 @testable import LaForgeCore
 @testable import LaForgeGovernance
@@ -47,8 +48,8 @@ final class CapturedLog: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
 
-    var logger: HostLogger {
-        HostLogger(minimumLevel: .debug) { [self] level, message in
+    var logger: Logger {
+        Logger(minimumLevel: .debug) { [self] level, message in
             lock.withLock { lines.append("[\(level)] \(message)") }
         }
     }
