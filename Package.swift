@@ -67,21 +67,26 @@ let package = Package(
             ],
             path: "Sources/laforge"),
 
-        // What the Swift plugins share (linked into each; plugins do not link the host library).
-        .target(name: "PluginSupport", dependencies: ["PluginABI"], path: "Sources/PluginSupport"),
+        // The ABI helpers both sides of the header need (size-prefixed copies, status codes,
+        // static C strings): the host's loader and the plugin kit share this one copy.
+        .target(name: "LaForgeABI", dependencies: ["PluginABI"], path: "Sources/LaForgeABI"),
+        // What every Swift plugin needs (docs/ABI.md "Writing a plugin in Swift"): the entry and
+        // vtable glue, last_error, configuration JSON, base64, host services. Linked into each
+        // plugin; plugins do not link the host library.
+        .target(name: "LaForgePluginKit", dependencies: ["LaForgeABI", "PluginABI"], path: "Sources/LaForgePluginKit"),
 
         // Plugins. Tests never depend on these (each exports the same entry symbol); they find
         // the built .so files next to the test binary.
-        .target(name: "FileSink", dependencies: ["PluginSupport", "PluginABI"], path: "Plugins/FileSink"),
-        .target(name: "PostgresAudit", dependencies: ["PluginSupport", "PluginABI", "CLibPQ"], path: "Plugins/PostgresAudit"),
+        .target(name: "FileSink", dependencies: ["LaForgePluginKit"], path: "Plugins/FileSink"),
+        .target(name: "PostgresAudit", dependencies: ["LaForgePluginKit", "CLibPQ"], path: "Plugins/PostgresAudit"),
         .target(
-            name: "SIEMWebhook", dependencies: ["PluginSupport", "PluginABI", "HTTPClient", "CSodium", "CZlib"],
+            name: "SIEMWebhook", dependencies: ["LaForgePluginKit", "HTTPClient", "CSodium", "CZlib"],
             path: "Plugins/SIEMWebhook"),
         .target(
-            name: "KMSSecrets", dependencies: ["PluginSupport", "PluginABI", "HTTPClient", "OpenSSLCrypto", "CSodium"],
+            name: "KMSSecrets", dependencies: ["LaForgePluginKit", "HTTPClient", "OpenSSLCrypto", "CSodium"],
             path: "Plugins/KMSSecrets"),
         .target(
-            name: "OIDCConnector", dependencies: ["PluginSupport", "PluginABI", "HTTPClient", "OpenSSLCrypto", "COpenSSL"],
+            name: "OIDCConnector", dependencies: ["LaForgePluginKit", "HTTPClient", "OpenSSLCrypto", "COpenSSL"],
             path: "Plugins/OIDCConnector"),
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
