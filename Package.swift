@@ -107,5 +107,8 @@ let package = Package(
             dependencies: ["LaForgeHost", "PluginABI", "HTTPClient"],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]),
+        // The plugin kit on its own (its glue driven through the C function pointers); the shipped
+        // plugins are tested through the host, from their built .so files.
+        .testTarget(name: "LaForgePluginKitTests", dependencies: ["LaForgePluginKit"], path: "Tests/LaForgePluginKitTests"),
     ]
 )

@@ -7,14 +7,10 @@ private let plugin = PluginExport(
     license: "Apache-2.0", abiMinor: 0,  // needs nothing newer than ABI 1.0
     refusal: "FileSink is written for LaForge plugin ABI 1.x",
     // The host verifies FileSink files by reading them itself (`verify chain --file`): no read_back.
-    auditSink: AuditSinkVTable(FileSinkInstance.self, schema: FileSinkConfig.schema) {
-        createInstance(FileSinkInstance.self, $0, $1, $2, $3)
-    })
+    auditSink: AuditSinkVTable(FileSinkInstance.self, schema: FileSinkConfig.schema) { createInstance(FileSinkInstance.self, $0, $1, $2, $3) })
 
 /// `laforge_plugin_entry`: the descriptor, or NULL for a host of another ABI major.
 @_cdecl("laforge_plugin_entry")
-public func laforgePluginEntry(
-    _ host: UnsafePointer<laforge_host_info>?, _ refusal: UnsafeMutablePointer<UnsafePointer<CChar>?>?
-) -> UnsafePointer<laforge_plugin_descriptor>? {
+public func laforgePluginEntry(_ host: PluginEntryHostInfo, _ refusal: PluginEntryRefusal) -> PluginEntryDescriptor {
     plugin.entry(host, refusal)
 }

@@ -6,14 +6,10 @@ private let plugin = PluginExport(
     description: "Secret backend: AWS KMS + Secrets Manager, Google Cloud KMS + Secret Manager, Azure Key Vault keys + secrets",
     license: "Apache-2.0", abiMinor: 0,  // needs nothing newer than ABI 1.0
     refusal: "KMSSecrets is written for LaForge plugin ABI 1.x",
-    secretBackend: SecretBackendVTable(KMSSecretsInstance.self, schema: KMSSecretsConfig.schema) {
-        createInstance(KMSSecretsInstance.self, $0, $1, $2, $3)
-    })
+    secretBackend: SecretBackendVTable(KMSSecretsInstance.self, schema: KMSSecretsConfig.schema) { createInstance(KMSSecretsInstance.self, $0, $1, $2, $3) })
 
 /// `laforge_plugin_entry`: the descriptor, or NULL for a host of another ABI major.
 @_cdecl("laforge_plugin_entry")
-public func laforgePluginEntry(
-    _ host: UnsafePointer<laforge_host_info>?, _ refusal: UnsafeMutablePointer<UnsafePointer<CChar>?>?
-) -> UnsafePointer<laforge_plugin_descriptor>? {
+public func laforgePluginEntry(_ host: PluginEntryHostInfo, _ refusal: PluginEntryRefusal) -> PluginEntryDescriptor {
     plugin.entry(host, refusal)
 }

@@ -13,8 +13,6 @@ private let plugin = PluginExport(
 
 /// `laforge_plugin_entry`: the descriptor, or NULL for a host that cannot load an IdP connector.
 @_cdecl("laforge_plugin_entry")
-public func laforgePluginEntry(
-    _ host: UnsafePointer<laforge_host_info>?, _ refusal: UnsafeMutablePointer<UnsafePointer<CChar>?>?
-) -> UnsafePointer<laforge_plugin_descriptor>? {
+public func laforgePluginEntry(_ host: PluginEntryHostInfo, _ refusal: PluginEntryRefusal) -> PluginEntryDescriptor {
     plugin.entry(host, refusal)
 }

@@ -11,11 +11,10 @@ public struct AuditSinkVTable: @unchecked Sendable {
     /// `create` is `{ createInstance(Sink.self, $0, $1, $2, $3) }` (see `createInstance`).
     public init<Sink: AuditSinkPlugin>(
         _ type: Sink.Type, schema: String, threading: UInt32 = LAFORGE_THREADING_SERIAL,
-        create: @convention(c) (UnsafePointer<CChar>?, Int, UnsafePointer<laforge_host_api>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+        create: PluginCreateFunction
     ) {
-        let table = UnsafeMutablePointer<laforge_audit_sink_vtable>.allocate(capacity: 1)
-        table.initialize(
-            to: laforge_audit_sink_vtable(
+        pointer = staticStorage(
+            laforge_audit_sink_vtable(
                 struct_size: UInt32(MemoryLayout<laforge_audit_sink_vtable>.size),
                 threading: threading,
                 config_schema: staticCString(schema),
@@ -36,6 +35,5 @@ public struct AuditSinkVTable: @unchecked Sendable {
                         guard let sink = InstanceBox.from(pointer)?.readableSink else { return Status.internalError }
                         return sink.readBack(chainID: chainID, from: from, visit: visit, context: context)
                     } : nil))
-        pointer = UnsafePointer(table)
     }
 }

@@ -10,11 +10,10 @@ public struct IdPConnectorVTable: @unchecked Sendable {
     /// `create` is `{ createInstance(Connector.self, $0, $1, $2, $3) }` (see `createInstance`).
     public init<Connector: IdPConnectorPlugin>(
         _ type: Connector.Type, schema: String, threading: UInt32 = LAFORGE_THREADING_SERIAL,
-        create: @convention(c) (UnsafePointer<CChar>?, Int, UnsafePointer<laforge_host_api>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+        create: PluginCreateFunction
     ) {
-        let table = UnsafeMutablePointer<laforge_idp_connector_vtable>.allocate(capacity: 1)
-        table.initialize(
-            to: laforge_idp_connector_vtable(
+        pointer = staticStorage(
+            laforge_idp_connector_vtable(
                 struct_size: UInt32(MemoryLayout<laforge_idp_connector_vtable>.size),
                 threading: threading,
                 config_schema: staticCString(schema),
@@ -31,6 +30,5 @@ public struct IdPConnectorVTable: @unchecked Sendable {
                 },
                 last_error: InstanceBox.lastError,
                 destroy: InstanceBox.destroy))
-        pointer = UnsafePointer(table)
     }
 }

@@ -7,9 +7,9 @@ import PluginABI
 ///     private let plugin = PluginExport(name: "filesink", …, auditSink: AuditSinkVTable(…))
 ///
 ///     @_cdecl("laforge_plugin_entry")
-///     public func laforgePluginEntry(
-///         _ host: UnsafePointer<laforge_host_info>?, _ refusal: UnsafeMutablePointer<UnsafePointer<CChar>?>?
-///     ) -> UnsafePointer<laforge_plugin_descriptor>? { plugin.entry(host, refusal) }
+///     public func laforgePluginEntry(_ host: PluginEntryHostInfo, _ refusal: PluginEntryRefusal) -> PluginEntryDescriptor {
+///         plugin.entry(host, refusal)
+///     }
 ///
 /// (The export itself stays in the plugin: each library has its own entry symbol.)
 public struct PluginExport: @unchecked Sendable {
@@ -33,9 +33,8 @@ public struct PluginExport: @unchecked Sendable {
         if auditSink != nil { capabilities |= UInt64(LAFORGE_CAP_AUDIT_SINK) }
         if secretBackend != nil { capabilities |= UInt64(LAFORGE_CAP_SECRET_BACKEND) }
         if idpConnector != nil { capabilities |= UInt64(LAFORGE_CAP_IDP_CONNECTOR) }
-        let descriptor = UnsafeMutablePointer<laforge_plugin_descriptor>.allocate(capacity: 1)
-        descriptor.initialize(
-            to: laforge_plugin_descriptor(
+        descriptor = staticStorage(
+            laforge_plugin_descriptor(
                 struct_size: UInt32(MemoryLayout<laforge_plugin_descriptor>.size),
                 abi_major: UInt16(LAFORGE_ABI_VERSION_MAJOR),
                 abi_minor: abiMinor,
@@ -47,16 +46,13 @@ public struct PluginExport: @unchecked Sendable {
                 audit_sink: auditSink?.pointer,
                 secret_backend: secretBackend?.pointer,
                 idp_connector: idpConnector?.pointer))
-        self.descriptor = UnsafePointer(descriptor)
         self.refusal = staticCString(refusal)
         self.minimumHostMinor = minimumHostMinor
     }
 
     /// `laforge_plugin_entry`: the descriptor, or NULL (with the refusal reason) for a host of
     /// another ABI major or older than `minimumHostMinor`.
-    public func entry(
-        _ host: UnsafePointer<laforge_host_info>?, _ refusal: UnsafeMutablePointer<UnsafePointer<CChar>?>?
-    ) -> UnsafePointer<laforge_plugin_descriptor>? {
+    public func entry(_ host: PluginEntryHostInfo, _ refusal: PluginEntryRefusal) -> PluginEntryDescriptor {
         guard let host else {
             refusal?.pointee = self.refusal
             return nil

@@ -10,11 +10,10 @@ public struct SecretBackendVTable: @unchecked Sendable {
     /// `create` is `{ createInstance(Backend.self, $0, $1, $2, $3) }` (see `createInstance`).
     public init<Backend: SecretBackendPlugin>(
         _ type: Backend.Type, schema: String, threading: UInt32 = LAFORGE_THREADING_SERIAL,
-        create: @convention(c) (UnsafePointer<CChar>?, Int, UnsafePointer<laforge_host_api>?, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+        create: PluginCreateFunction
     ) {
-        let table = UnsafeMutablePointer<laforge_secret_backend_vtable>.allocate(capacity: 1)
-        table.initialize(
-            to: laforge_secret_backend_vtable(
+        pointer = staticStorage(
+            laforge_secret_backend_vtable(
                 struct_size: UInt32(MemoryLayout<laforge_secret_backend_vtable>.size),
                 threading: threading,
                 config_schema: staticCString(schema),
@@ -39,6 +38,5 @@ public struct SecretBackendVTable: @unchecked Sendable {
                 },
                 last_error: InstanceBox.lastError,
                 destroy: InstanceBox.destroy))
-        pointer = UnsafePointer(table)
     }
 }
