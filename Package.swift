@@ -25,6 +25,10 @@ let package = Package(
         // The stable C ABI every plugin is written against. Header only (plus a translation unit
         // that pins the constants with static assertions).
         .target(name: "PluginABI", path: "Sources/PluginABI"),
+        // The ABI helpers both sides of the header need (PluginStatus and the status codes,
+        // size-prefixed copies, static C strings): the host's loader and the plugin kit share this
+        // one copy. Below every host layer; LaForgeCore re-exports it.
+        .target(name: "LaForgeABI", dependencies: ["PluginABI"], path: "Sources/LaForgeABI"),
 
         .systemLibrary(
             name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
@@ -57,7 +61,7 @@ let package = Package(
         // Tests/ArchitectureTests checks that no file imports a higher layer).
         // Core: JSON and RFC 8785, SHA-256/Ed25519, the RFC 6962 tree and C2SP notes, locks,
         // clocks, durable file I/O, logging and metrics.
-        .target(name: "LaForgeCore", dependencies: ["PluginABI", "CSodium", "COpenSSL"], path: "Sources/LaForgeCore"),
+        .target(name: "LaForgeCore", dependencies: ["LaForgeABI", "PluginABI", "CSodium", "COpenSSL"], path: "Sources/LaForgeCore"),
         // The durable journal: segments, group commit, cursors, the checkpoint log.
         .target(name: "LaForgeJournal", dependencies: ["LaForgeCore"], path: "Sources/LaForgeJournal"),
         // Configuration, JSON Schema, the plugin loader and runtime, the conformance kit.
@@ -99,9 +103,6 @@ let package = Package(
             ],
             path: "Sources/laforge"),
 
-        // The ABI helpers both sides of the header need (size-prefixed copies, status codes,
-        // static C strings): the host's loader and the plugin kit share this one copy.
-        .target(name: "LaForgeABI", dependencies: ["PluginABI"], path: "Sources/LaForgeABI"),
         // What every Swift plugin needs (docs/ABI.md "Writing a plugin in Swift"): the entry and
         // vtable glue, last_error, configuration JSON, base64, host services. Linked into each
         // plugin; plugins do not link the host library.

@@ -8,6 +8,7 @@ import Testing
     /// Bottom to top. A module may depend on modules of lower layers only; modules of one layer do
     /// not know each other.
     static let layers: [[String]] = [
+        ["LaForgeABI"],
         ["LaForgeCore"],
         ["LaForgeJournal"],
         ["LaForgePlugins"],
@@ -46,7 +47,11 @@ import Testing
     static func declaredDependencies() throws -> [String: Set<String>] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "package", "--package-path", packageRoot.path, "dump-package"]
+        // Its own scratch path: `swift test` holds the lock on .build while the tests run, and a
+        // dump-package waiting for that lock would wait for ever.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("laforge-architecture-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        process.arguments = ["swift", "package", "--package-path", packageRoot.path, "--scratch-path", scratch.path, "dump-package"]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -103,12 +108,17 @@ import Testing
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
+    /// What the host shares with the plugins: the ABI helpers below every host layer.
+    static let sharedWithPlugins: Set<String> = ["LaForgeABI"]
+
     /// Plugins are loaded by the host through the C ABI only: linking a host module into one
-    /// would give it a second copy of host state and a way around the ABI.
+    /// would give it a second copy of host state and a way around the ABI. The plugin kit is
+    /// linked into every Swift plugin, so the same holds for it.
     @Test func pluginsNeverImportTheHost() throws {
         var problems: [String] = []
-        for file in Self.swiftFiles(under: "Plugins") {
-            for (imported, line) in try Self.imports(in: file) where Self.layer(of: imported) != nil {
+        for file in Self.swiftFiles(under: "Plugins") + Self.swiftFiles(under: "Sources/LaForgePluginKit") {
+            for (imported, line) in try Self.imports(in: file)
+            where Self.layer(of: imported) != nil && !Self.sharedWithPlugins.contains(imported) {
                 problems.append("\(file.path):\(line): a plugin imports the host module \(imported)")
             }
         }
