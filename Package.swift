@@ -29,6 +29,10 @@ let package = Package(
         // The stable C ABI every plugin is written against. Header only (plus a translation unit
         // that pins the constants with static assertions).
         .target(name: "PluginABI", path: "Sources/PluginABI"),
+        // The ABI helpers both sides of the header need (PluginStatus and the status codes,
+        // size-prefixed copies, static C strings): the host's loader and the plugin kit share this
+        // one copy. Below every host layer; LaForgeCore re-exports it.
+        .target(name: "LaForgeABI", dependencies: ["PluginABI"], path: "Sources/LaForgeABI"),
 
         .systemLibrary(
             name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
@@ -64,7 +68,7 @@ let package = Package(
         .target(
             name: "LaForgeCore",
             dependencies: [
-                "PluginABI", "CSodium", "COpenSSL",
+                "LaForgeABI", "PluginABI", "CSodium", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -111,21 +115,23 @@ let package = Package(
             ],
             path: "Sources/laforge"),
 
-        // What the Swift plugins share (linked into each; plugins do not link the host library).
-        .target(name: "PluginSupport", dependencies: ["PluginABI"], path: "Sources/PluginSupport"),
+        // What every Swift plugin needs (docs/ABI.md "Writing a plugin in Swift"): the entry and
+        // vtable glue, last_error, configuration JSON, base64, host services. Linked into each
+        // plugin; plugins do not link the host library.
+        .target(name: "LaForgePluginKit", dependencies: ["LaForgeABI", "PluginABI"], path: "Sources/LaForgePluginKit"),
 
         // Plugins. Tests never depend on these (each exports the same entry symbol); they find
         // the built .so files next to the test binary.
-        .target(name: "FileSink", dependencies: ["PluginSupport", "PluginABI"], path: "Plugins/FileSink"),
-        .target(name: "PostgresAudit", dependencies: ["PluginSupport", "PluginABI", "CLibPQ"], path: "Plugins/PostgresAudit"),
+        .target(name: "FileSink", dependencies: ["LaForgePluginKit"], path: "Plugins/FileSink"),
+        .target(name: "PostgresAudit", dependencies: ["LaForgePluginKit", "CLibPQ"], path: "Plugins/PostgresAudit"),
         .target(
-            name: "SIEMWebhook", dependencies: ["PluginSupport", "PluginABI", "HTTPClient", "CSodium", "CZlib"],
+            name: "SIEMWebhook", dependencies: ["LaForgePluginKit", "HTTPClient", "CSodium", "CZlib"],
             path: "Plugins/SIEMWebhook"),
         .target(
-            name: "KMSSecrets", dependencies: ["PluginSupport", "PluginABI", "HTTPClient", "OpenSSLCrypto", "CSodium"],
+            name: "KMSSecrets", dependencies: ["LaForgePluginKit", "HTTPClient", "OpenSSLCrypto", "CSodium"],
             path: "Plugins/KMSSecrets"),
         .target(
-            name: "OIDCConnector", dependencies: ["PluginSupport", "PluginABI", "HTTPClient", "OpenSSLCrypto", "COpenSSL"],
+            name: "OIDCConnector", dependencies: ["LaForgePluginKit", "HTTPClient", "OpenSSLCrypto", "COpenSSL"],
             path: "Plugins/OIDCConnector"),
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
@@ -156,5 +162,8 @@ let package = Package(
             ],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]),
+        // The plugin kit on its own (its glue driven through the C function pointers); the shipped
+        // plugins are tested through the host, from their built .so files.
+        .testTarget(name: "LaForgePluginKitTests", dependencies: ["LaForgePluginKit"], path: "Tests/LaForgePluginKitTests"),
     ]
 )

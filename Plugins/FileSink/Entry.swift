@@ -1,101 +1,16 @@
-import PluginABI
+// The plugin's one export. The kit builds the descriptor and the vtable around FileSinkInstance;
+// create is the one slot written here (a C function pointer cannot be formed in generic code).
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-// The plugin's one export and its static descriptor. Every vtable function is a non-capturing
-// closure converted to a C function pointer; none lets a Swift error out (each failure becomes
-// a status code and a last_error message).
-
-private func instance(_ pointer: OpaquePointer?) -> FileSinkInstance? {
-    pointer.map { Unmanaged<FileSinkInstance>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
-}
-
-private nonisolated(unsafe) let emptyCString = staticCString("")
-
-private nonisolated(unsafe) let auditSinkVTable: UnsafeMutablePointer<laforge_audit_sink_vtable> = {
-    let table = UnsafeMutablePointer<laforge_audit_sink_vtable>.allocate(capacity: 1)
-    table.initialize(
-        to: laforge_audit_sink_vtable(
-            struct_size: UInt32(MemoryLayout<laforge_audit_sink_vtable>.size),
-            threading: LAFORGE_THREADING_SERIAL,
-            config_schema: staticCString(FileSinkConfig.schema),
-            create: { configJSON, configLength, host, out in
-                guard let out else { return Status.invalidArgument }
-                out.pointee = nil
-                let sink = FileSinkInstance(host: HostServices(host))
-                // Hand the instance out even on failure, so the host can read last_error.
-                out.pointee = OpaquePointer(Unmanaged.passRetained(sink).toOpaque())
-                guard let configJSON else {
-                    return sink.fail(FileSinkError(Status.invalidArgument, "create: config_json is NULL"))
-                }
-                let bytes = Array(UnsafeRawBufferPointer(start: configJSON, count: configLength))
-                do throws(FileSinkError) {
-                    try sink.configure(bytes)
-                } catch {
-                    return sink.fail(error)
-                }
-                return Status.ok
-            },
-            write: { pointer, batch, stored in
-                guard let sink = instance(pointer) else { return Status.internalError }
-                let result = sink.write(batch)
-                stored?.pointee = result.stored
-                return result.status
-            },
-            flush: { pointer in
-                instance(pointer)?.flush() ?? Status.internalError
-            },
-            health: { pointer in
-                instance(pointer)?.health() ?? Status.internalError
-            },
-            last_error: { pointer in
-                instance(pointer)?.lastError ?? emptyCString
-            },
-            destroy: { pointer in
-                guard let pointer else { return }
-                Unmanaged<FileSinkInstance>.fromOpaque(UnsafeRawPointer(pointer)).release()
-            },
-            // The host verifies FileSink files by reading them itself (`verify chain --file`).
-            read_back: nil))
-    return table
-}()
-
-private nonisolated(unsafe) let pluginDescriptor: UnsafeMutablePointer<laforge_plugin_descriptor> = {
-    let descriptor = UnsafeMutablePointer<laforge_plugin_descriptor>.allocate(capacity: 1)
-    descriptor.initialize(
-        to: laforge_plugin_descriptor(
-            struct_size: UInt32(MemoryLayout<laforge_plugin_descriptor>.size),
-            abi_major: UInt16(LAFORGE_ABI_VERSION_MAJOR),
-            abi_minor: 0,  // needs nothing newer than ABI 1.0
-            name: staticCString("filesink"),
-            version: staticCString("1.0.0"),
-            description: staticCString("Audit sink: NDJSON files with checkpoint-sealed rotation and reopen on SIGHUP"),
-            license: staticCString("Apache-2.0"),
-            capabilities: UInt64(LAFORGE_CAP_AUDIT_SINK),
-            audit_sink: UnsafePointer(auditSinkVTable),
-            secret_backend: nil,
-            idp_connector: nil))
-    return descriptor
-}()
-
-private nonisolated(unsafe) let refusalReason = staticCString("FileSink is written for LaForge plugin ABI 1.x")
+private let plugin = PluginExport(
+    name: "filesink", version: "1.0.0",
+    description: "Audit sink: NDJSON files with checkpoint-sealed rotation and reopen on SIGHUP",
+    license: "Apache-2.0", abiMinor: 0,  // needs nothing newer than ABI 1.0
+    refusal: "FileSink is written for LaForge plugin ABI 1.x",
+    // The host verifies FileSink files by reading them itself (`verify chain --file`): no read_back.
+    auditSink: AuditSinkVTable(FileSinkInstance.self, schema: FileSinkConfig.schema) { createInstance(FileSinkInstance.self, $0, $1, $2, $3) })
 
 /// `laforge_plugin_entry`: the descriptor, or NULL for a host of another ABI major.
 @_cdecl("laforge_plugin_entry")
-public func laforgePluginEntry(
-    _ host: UnsafePointer<laforge_host_info>?,
-    _ refusal: UnsafeMutablePointer<UnsafePointer<CChar>?>?
-) -> UnsafePointer<laforge_plugin_descriptor>? {
-    guard let host else {
-        refusal?.pointee = refusalReason
-        return nil
-    }
-    let info = copySizePrefixed(UnsafeRawPointer(host), into: laforge_host_info())
-    guard info.abi_major == UInt16(LAFORGE_ABI_VERSION_MAJOR) else {
-        refusal?.pointee = refusalReason
-        return nil
-    }
-    return UnsafePointer(pluginDescriptor)
+public func laforgePluginEntry(_ host: PluginEntryHostInfo, _ refusal: PluginEntryRefusal) -> PluginEntryDescriptor {
+    plugin.entry(host, refusal)
 }

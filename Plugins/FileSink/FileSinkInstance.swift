@@ -6,7 +6,7 @@ import PluginABI
 
 /// One configured FileSink: the active file, the marks that make re-sent batches no-ops, and
 /// the rotation and reopen state. Called serially (the vtable declares SERIAL), so no locking.
-final class FileSinkInstance {
+final class FileSinkInstance: FlushingAuditSink {
     private let host: HostServices
     private var config: FileSinkConfig?
     private var file: ActiveFile?
@@ -19,44 +19,14 @@ final class FileSinkInstance {
     private var seenSignalGeneration: UInt64 = 0
     /// Set by health() when the path no longer names the open file.
     private var reopenRequested = false
-    private let lastErrorText: UnsafeMutablePointer<CChar>
-    private static let lastErrorCapacity = 1024
+    let lastError = LastErrorBuffer()
 
     static let bytesCounter = "laforge_filesink_bytes_total"
     static let recordsCounter = "laforge_filesink_records_total"
 
-    init(host: HostServices) {
-        self.host = host
-        lastErrorText = .allocate(capacity: Self.lastErrorCapacity)
-        lastErrorText.initialize(repeating: 0, count: Self.lastErrorCapacity)
-    }
+    init(host: HostServices) { self.host = host }
 
-    deinit {
-        file?.closeFile()
-        lastErrorText.deallocate()
-    }
-
-    // MARK: last_error
-
-    /// The NUL-terminated message of the most recent failure; owned by the instance.
-    var lastError: UnsafePointer<CChar> { UnsafePointer(lastErrorText) }
-
-    /// Records `error` for last_error and returns its status.
-    @discardableResult
-    func fail(_ error: FileSinkError) -> Int32 {
-        var bytes = Array(error.message.utf8)
-        if bytes.count >= Self.lastErrorCapacity {
-            // Cut at a character boundary: never leave half a UTF-8 sequence.
-            var cut = Self.lastErrorCapacity - 1
-            while cut > 0 && bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
-            bytes.removeSubrange(cut...)
-        }
-        bytes.withUnsafeBytes { source in
-            UnsafeMutableRawPointer(lastErrorText).copyMemory(from: source.baseAddress!, byteCount: source.count)
-        }
-        lastErrorText[bytes.count] = 0
-        return error.status
-    }
+    deinit { file?.closeFile() }
 
     // MARK: create
 
@@ -142,11 +112,6 @@ final class FileSinkInstance {
     }
 
     // MARK: write
-
-    struct WriteResult {
-        var status: Int32
-        var stored: Int
-    }
 
     func write(_ batchPointer: UnsafePointer<laforge_audit_batch>?) -> WriteResult {
         guard let config else {

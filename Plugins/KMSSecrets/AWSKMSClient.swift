@@ -79,7 +79,7 @@ final class AWSKMSClient {
     }
 
     private func blob(_ answer: JSONValue, _ field: String, operation: String) throws(KMSError) -> [UInt8] {
-        guard let text = answer.string(field), let bytes = Base64.decode(text) else {
+        guard let text = answer.string(field), let bytes = Base64.decode(text, .either) else {
             throw KMSError(.badResponse, "aws kms \(operation): the answer has no base64 \(field)")
         }
         return bytes

@@ -57,7 +57,7 @@ final class AWSSecretsManager {
             var bytes = Array(text.utf8)
             return SecretBytes(consuming: &bytes)
         }
-        if let encoded = document.string("SecretBinary"), var bytes = Base64.decode(encoded) {
+        if let encoded = document.string("SecretBinary"), var bytes = Base64.decode(encoded, .either) {
             return SecretBytes(consuming: &bytes)
         }
         throw KMSError(.badResponse, "aws secretsmanager GetSecretValue (\(reference)): the answer has neither SecretString nor SecretBinary")

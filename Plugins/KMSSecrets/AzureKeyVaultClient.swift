@@ -42,7 +42,7 @@ final class AzureKeyVaultClient {
     /// Returns the versioned kid and the wrapped bytes.
     func wrapKey(keyURL: String, value: [UInt8]) throws(KMSError) -> (kid: String, wrapped: [UInt8]) {
         let answer = try post("wrapkey", keyURL: keyURL, value: value, unwrapping: false)
-        guard let kid = answer.string("kid"), let text = answer.string("value"), let wrapped = Base64.decode(text) else {
+        guard let kid = answer.string("kid"), let text = answer.string("value"), let wrapped = Base64.decode(text, .either) else {
             throw KMSError(.badResponse, "azure keyvault wrapkey: the reply has no kid or value")
         }
         try requireInVault(kid)
@@ -52,7 +52,7 @@ final class AzureKeyVaultClient {
     func unwrapKey(kid: String, wrapped: [UInt8]) throws(KMSError) -> [UInt8] {
         try requireInVault(kid)
         let answer = try post("unwrapkey", keyURL: kid, value: wrapped, unwrapping: true)
-        guard let text = answer.string("value"), let value = Base64.decode(text) else {
+        guard let text = answer.string("value"), let value = Base64.decode(text, .either) else {
             throw KMSError(.badResponse, "azure keyvault unwrapkey: the reply has no value")
         }
         return value

@@ -29,7 +29,7 @@ final class GCPKMSClient {
         if !aad.isEmpty, answer.member("verifiedAdditionalAuthenticatedDataCrc32c")?.boolValue != true {
             throw KMSError(.badResponse, "\(operation): the reply does not confirm the AAD checksum (verifiedAdditionalAuthenticatedDataCrc32c)")
         }
-        guard let text = answer.string("ciphertext"), let ciphertext = Base64.decode(text) else {
+        guard let text = answer.string("ciphertext"), let ciphertext = Base64.decode(text, .either) else {
             throw KMSError(.badResponse, "\(operation): the reply has no base64 ciphertext")
         }
         guard let checksum = answer.member("ciphertextCrc32c")?.integerValue, UInt32(exactly: checksum) == CRC32C.checksum(ciphertext) else {
@@ -46,7 +46,7 @@ final class GCPKMSClient {
         }
         body += "}"
         let answer = try post(operation, url: "\(endpoint)/v1/\(key):decrypt", body: body, decrypting: true)
-        guard let text = answer.string("plaintext"), var plaintext = Base64.decode(text) else {
+        guard let text = answer.string("plaintext"), var plaintext = Base64.decode(text, .either) else {
             // An empty plaintext is omitted from proto3 JSON.
             if answer.member("plaintext") == nil, answer.member("plaintextCrc32c")?.integerValue == 0 {
                 var empty: [UInt8] = []

@@ -30,7 +30,7 @@ final class GCPSecretManager {
         guard let payload = (try? JSONReader.parse(body))?.member("payload") else {
             throw KMSError(.badResponse, "\(operation): the reply has no payload")
         }
-        var data = payload.string("data").flatMap(Base64.decode) ?? []
+        var data = payload.string("data").flatMap { Base64.decode($0, .either) } ?? []
         if let checksum = payload.member("dataCrc32c")?.integerValue, UInt32(exactly: checksum) != CRC32C.checksum(data) {
             sodium_wipe(&data)
             throw KMSError(.badResponse, "\(operation): payload CRC32C mismatch (the reply was corrupted in transit)")

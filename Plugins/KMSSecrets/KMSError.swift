@@ -1,7 +1,7 @@
 /// A failure inside the backend, carried to the ABI edge as a status code and the text
 /// `last_error` returns. Messages name the provider, the operation, the key or secret name and
 /// the provider's error code, never a secret value, a token or a credential.
-struct KMSError: Error {
+struct KMSError: PluginFailure {
     enum Kind {
         /// The configuration cannot work (missing field, unreadable credentials file).
         case invalidConfig
@@ -41,6 +41,8 @@ struct KMSError: Error {
         case .unsupported: Status.unsupported
         }
     }
+
+    static func invalidArgument(_ message: String) -> KMSError { KMSError(.invalidArgument, message) }
 
     static func config(_ message: String) -> KMSError { KMSError(.invalidConfig, "invalid KMSSecrets configuration: \(message)") }
 

@@ -68,12 +68,7 @@ struct KMSSecretsConfig {
         """
 
     init(json: [UInt8]) throws(KMSError) {
-        let value: JSONValue
-        do {
-            value = try JSONReader.parse(json)
-        } catch {
-            throw KMSError.config("not JSON: \(error.description)")
-        }
+        let value = try ConfigJSON.value(json, invalid: KMSError.config)
         func text(_ name: String) -> String? { value.string(name) }
         func integer(_ name: String, _ fallback: Int) -> Int { value.member(name)?.integerValue.map { Int($0) } ?? fallback }
         guard let providerName = text("provider"), let provider = Provider(rawValue: providerName) else {

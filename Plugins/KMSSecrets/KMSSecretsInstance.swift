@@ -8,38 +8,13 @@ import PluginABI
 
 /// One configured backend: its provider, the HTTP client it owns, and last_error. Called serially
 /// (the vtable declares SERIAL), so no locking.
-final class KMSSecretsInstance {
+final class KMSSecretsInstance: SecretBackendPlugin {
     private let host: HostServices
     private var provider: (any KMSProvider)?
     private var defaultKeyID: String?
-    private let lastErrorText: UnsafeMutablePointer<CChar>
-    private static let lastErrorCapacity = 2048
+    let lastError = LastErrorBuffer()
 
-    init(host: HostServices) {
-        self.host = host
-        lastErrorText = .allocate(capacity: Self.lastErrorCapacity)
-        lastErrorText.initialize(repeating: 0, count: Self.lastErrorCapacity)
-    }
-
-    deinit { lastErrorText.deallocate() }
-
-    var lastError: UnsafePointer<CChar> { UnsafePointer(lastErrorText) }
-
-    /// Records `error` for last_error and returns its status.
-    @discardableResult
-    func fail(_ error: KMSError) -> Int32 {
-        var bytes = Array(error.message.utf8)
-        if bytes.count >= Self.lastErrorCapacity {
-            var cut = Self.lastErrorCapacity - 1
-            while cut > 0 && bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
-            bytes.removeSubrange(cut...)
-        }
-        bytes.withUnsafeBytes { source in
-            if let base = source.baseAddress { UnsafeMutableRawPointer(lastErrorText).copyMemory(from: base, byteCount: source.count) }
-        }
-        lastErrorText[bytes.count] = 0
-        return error.status
-    }
+    init(host: HostServices) { self.host = host }
 
     /// Reads the configuration and sets up the provider. No network call: a KMS that is down at
     /// start-up fails the first operation (with RETRY), not the host's start.
@@ -84,7 +59,7 @@ final class KMSSecretsInstance {
             let key = try resolveKey(keyID, "encrypt")
             let ciphertext = try readyProvider().encrypt(
                 keyID: key, plaintext: UnsafeRawBufferPointer(start: plaintext.data, count: plaintext.len),
-                context: try EncryptionContext(bytes(context)))
+                context: try EncryptionContext(context.bytes))
             transferPublic(ciphertext, to: out!)
         }
     }
@@ -93,9 +68,9 @@ final class KMSSecretsInstance {
                  _ out: UnsafeMutablePointer<laforge_buffer>?) -> Int32 {
         run(out) { () throws(KMSError) in
             let key = try keyID.map { (pointer) throws(KMSError) -> String in try resolveKey(pointer, "decrypt") } ?? defaultKeyID
-            let input = bytes(ciphertext)
+            let input = ciphertext.bytes
             guard !input.isEmpty else { throw KMSError(.invalidArgument, "decrypt: the ciphertext is empty") }
-            try readyProvider().decrypt(keyID: key, ciphertext: input, context: try EncryptionContext(bytes(context))).transfer(to: out!)
+            try readyProvider().decrypt(keyID: key, ciphertext: input, context: try EncryptionContext(context.bytes)).transfer(to: out!)
         }
     }
 
@@ -108,7 +83,7 @@ final class KMSSecretsInstance {
                 throw KMSError(.invalidArgument, "generate_data_key: key_len \(length) is outside 16…1024 bytes")
             }
             let key = try resolveKey(keyID, "generate_data_key")
-            let parsedContext = try EncryptionContext(bytes(context))
+            let parsedContext = try EncryptionContext(context.bytes)
             let provider = try readyProvider()
             if let (plaintext, wrapped) = try provider.generateDataKey(keyID: key, length: length, context: parsedContext) {
                 guard plaintext.count == length else {
@@ -126,6 +101,8 @@ final class KMSSecretsInstance {
             plaintext.transfer(to: plaintextKey!)
         }
     }
+
+    static func release(_ buffer: UnsafeMutablePointer<laforge_buffer>) { SecretBytes.release(buffer) }
 
     // MARK: helpers
 
@@ -145,11 +122,6 @@ final class KMSSecretsInstance {
             throw KMSError(.invalidArgument, "\(function): no key_id given and the configuration has no key_id")
         }
         return defaultKeyID
-    }
-
-    private func bytes(_ view: laforge_bytes) -> [UInt8] {
-        guard let data = view.data, view.len > 0 else { return [] }
-        return Array(UnsafeBufferPointer(start: data, count: view.len))
     }
 
     /// Runs an operation at the ABI edge: the output stays zeroed on failure, errors become a

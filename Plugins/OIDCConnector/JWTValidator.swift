@@ -56,7 +56,7 @@ struct JWTValidator {
         let headerPart = token[..<dots.first]
         let payloadPart = token[(dots.first + 1)..<dots.second]
         let signaturePart = token[(dots.second + 1)...]
-        guard let headerBytes = Base64URL.decode(headerPart), let header = try? JSONReader.parse(headerBytes),
+        guard let headerBytes = Base64.decode(headerPart, .jose), let header = try? JSONReader.parse(headerBytes),
             case .object = header
         else { throw .denied("the JWT header is not base64url-encoded JSON") }
 
@@ -73,7 +73,7 @@ struct JWTValidator {
         default: throw .denied("the JWT header's kid is not a string")
         }
         let key = try keys.key(kid: kid, algorithm: algorithm)
-        guard let signature = Base64URL.decode(signaturePart) else { throw .denied("the JWT signature is not base64url") }
+        guard let signature = Base64.decode(signaturePart, .jose) else { throw .denied("the JWT signature is not base64url") }
         let verified = token.withUnsafeBytes { bytes in
             SignatureVerifier.verify(
                 algorithm, key: key, message: UnsafeRawBufferPointer(rebasing: bytes[..<dots.second]), signature: signature)
@@ -82,7 +82,7 @@ struct JWTValidator {
             throw .denied("signature verification failed (\(algorithm.rawValue), kid \(kid.map { "\"\($0)\"" } ?? "none"))")
         }
 
-        guard let payloadBytes = Base64URL.decode(payloadPart), let claims = try? JSONReader.parse(payloadBytes),
+        guard let payloadBytes = Base64.decode(payloadPart, .jose), let claims = try? JSONReader.parse(payloadBytes),
             case .object = claims
         else { throw .denied("the JWT payload is not base64url-encoded JSON") }
         try checkClaims(claims, purpose: purpose, now: now)

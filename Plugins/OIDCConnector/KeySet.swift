@@ -148,7 +148,7 @@ final class KeySet: Sendable {
         if let use = jwk.member("use")?.string, use != "sig" { return nil }
         if jwk.member("d") != nil { throw JWKError("the JWK holds private key material; a JWKS must publish public keys only") }
         func bytes(_ name: String) throws(JWKError) -> [UInt8] {
-            guard let text = jwk.member(name)?.string, let decoded = Base64URL.decode(text) else {
+            guard let text = jwk.member(name)?.string, let decoded = Base64.decode(text, .jose) else {
                 throw JWKError("member \(name) is missing or not base64url")
             }
             return decoded

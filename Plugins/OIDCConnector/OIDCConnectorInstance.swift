@@ -6,13 +6,10 @@ import Synchronization
 /// One configured OIDC connector: discovery at create, then token validation (JWT through the
 /// cached JWKS, opaque tokens through userinfo), the authorization-code login with PKCE, refresh
 /// and the device flow. CONCURRENT: validations share the key cache and an HTTP client pool.
-final class OIDCConnectorInstance: Sendable {
+final class OIDCConnectorInstance: IdPConnectorPlugin, Sendable {
     let host: HostServices
     private let state = Mutex<Configured?>(nil)
-    /// last_error per thread (the ABI's rule for CONCURRENT vtables): each thread's message is
-    /// kept until that thread's next failure on this instance.
-    /// (thread id → address of a strdup'd message; addresses, as raw pointers are not Sendable.)
-    private let errors = Mutex<[UInt: UInt]>([:])
+    let lastError = LastErrorBuffer()
 
     /// Set once by create; a class so each call takes one reference, not a copy of every field.
     final class Configured: Sendable {
@@ -35,15 +32,11 @@ final class OIDCConnectorInstance: Sendable {
 
     init(host: HostServices) { self.host = host }
 
-    deinit {
-        errors.withLock { for address in $0.values { free(UnsafeMutableRawPointer(bitPattern: address)) } }
-    }
-
     static func now() -> Int64 { Int64(time(nil)) }
 
     func configure(_ bytes: [UInt8]) throws(ConnectorError) {
         let json: JSONValue
-        do { json = try JSONReader.parse(bytes) } catch { throw .invalidConfig("config is not JSON: \(error.description)") }
+        json = try ConfigJSON.value(bytes, invalid: ConnectorError.invalidConfig)
         let config = try OIDCConfig(json: json, development: host.isDevelopment)
         let client = ProviderClient(caFile: config.caFile, timeoutMilliseconds: config.timeoutMilliseconds)
         let metadata = try ProviderMetadata.discover(issuer: config.issuer, client: client)
@@ -61,7 +54,10 @@ final class OIDCConnectorInstance: Sendable {
 
     // MARK: - Tokens
 
-    func validateToken(_ token: [UInt8]) throws(ConnectorError) -> [UInt8] {
+    func validateToken(_ borrowed: UnsafeBufferPointer<UInt8>) throws(ConnectorError) -> [UInt8] {
+        guard !borrowed.isEmpty else { throw .denied("the token is empty") }
+        guard borrowed.count <= 64 << 10 else { throw .denied("the token is longer than 64 KiB") }
+        let token = Array(borrowed)
         let connector = try configured()
         let now = Self.now()
         if JWTValidator.looksLikeJWT(token) {
@@ -121,14 +117,14 @@ final class OIDCConnectorInstance: Sendable {
         return JSONWriter.bytes(.object([
             ("authorization_url", .string(endpoint + (endpoint.contains("?") ? "&" : "?") + query)),
             ("state", .string(state)),
-            ("flow_data", .string(Base64URL.encode(flowData))),
+            ("flow_data", .string(Base64.encode(flowData, urlSafe: true))),
         ]))
     }
 
     func loginCallback(_ request: JSONValue) throws(ConnectorError) -> [UInt8] {
         let connector = try configured()
         guard let redirectURI = request.member("redirect_uri")?.string, let query = request.member("callback_query")?.string,
-            let flowText = request.member("flow_data")?.string, let flowBytes = Base64URL.decode(flowText),
+            let flowText = request.member("flow_data")?.string, let flowBytes = Base64.decode(flowText, .jose),
             let flow = try? JSONReader.parse(flowBytes), let expectedState = flow.member("state")?.string,
             let verifier = flow.member("verifier")?.string
         else { throw ConnectorError(Status.invalidArgument, "login_callback: redirect_uri, callback_query and flow_data are required") }
@@ -175,13 +171,13 @@ final class OIDCConnectorInstance: Sendable {
         if let complete = json.member("verification_uri_complete")?.string { out.append(("verification_uri_complete", .string(complete))) }
         out.append(("interval", .integer(interval)))
         out.append(("expires_at", .integer(expiresAt)))
-        out.append(("flow_data", .string(Base64URL.encode(JSONWriter.bytes(.object([("device_code", .string(deviceCode))]))))))
+        out.append(("flow_data", .string(Base64.encode(JSONWriter.bytes(.object([("device_code", .string(deviceCode))])), urlSafe: true))))
         return JSONWriter.bytes(.object(out))
     }
 
     func devicePoll(_ request: JSONValue) throws(ConnectorError) -> [UInt8] {
         let connector = try configured()
-        guard let flowText = request.member("flow_data")?.string, let flowBytes = Base64URL.decode(flowText),
+        guard let flowText = request.member("flow_data")?.string, let flowBytes = Base64.decode(flowText, .jose),
             let flow = try? JSONReader.parse(flowBytes), let deviceCode = flow.member("device_code")?.string
         else { throw ConnectorError(Status.invalidArgument, "device_poll: flow_data is required") }
         return try redeem(
@@ -259,17 +255,11 @@ final class OIDCConnectorInstance: Sendable {
 
     // MARK: - Errors
 
+    /// Records `error` for last_error (per thread: the vtable is CONCURRENT) and counts denials.
+    @discardableResult
     func fail(_ error: ConnectorError) -> Int32 {
-        let copy = UInt(bitPattern: strdup(error.message)!)
-        let thread = UInt(pthread_self())
-        let old = errors.withLock { $0.updateValue(copy, forKey: thread) }
-        if let old { free(UnsafeMutableRawPointer(bitPattern: old)) }
+        lastError.record(error.message)
         if error.status == Status.accessDenied { host.counterAdd("laforge_oidc_tokens_denied_total") }
         return error.status
-    }
-
-    var lastError: UnsafePointer<CChar>? {
-        let thread = UInt(pthread_self())
-        return errors.withLock { $0[thread] }.flatMap { UnsafePointer(bitPattern: $0) }
     }
 }

@@ -6,13 +6,13 @@ enum PKCE {
     static func randomToken() throws(ConnectorError) -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
         guard RAND_bytes(&bytes, 32) == 1 else { throw ConnectorError(Status.internalError, "the system random generator failed") }
-        return Base64URL.encode(bytes)
+        return Base64.encode(bytes, urlSafe: true)
     }
 
     static func challenge(for verifier: String) -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         let input = Array(verifier.utf8)
         _ = SHA256(input, input.count, &digest)
-        return Base64URL.encode(digest)
+        return Base64.encode(digest, urlSafe: true)
     }
 }

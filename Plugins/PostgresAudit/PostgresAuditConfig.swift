@@ -57,13 +57,7 @@ struct PostgresAuditConfig {
     /// Reads the host's canonical JSON. The host has validated it against `schema`, but the
     /// plugin checks again: it may be loaded by a host that does not.
     init(json bytes: [UInt8], production: Bool) throws(PostgresAuditError) {
-        let value: JSONValue
-        do {
-            value = try JSONReader.parse(bytes)
-        } catch {
-            throw .invalidConfig("not valid JSON (\(error.description))")
-        }
-        guard case .object(let members) = value else { throw .invalidConfig("expected a JSON object") }
+        let members = try ConfigJSON.members(bytes, invalid: PostgresAuditError.invalidConfig)
         var discrete: [(String, String)] = []
         for (key, member) in members {
             switch key {

@@ -8,49 +8,30 @@ import PluginABI
 /// the schema check, batched COPY writes that are idempotent by (chain_id, seq), and the
 /// read-back that `laforge verify chain --sink` and `laforge audit query --sink` use. Called
 /// serially (the vtable declares SERIAL), so no locking.
-final class PostgresAuditInstance {
+final class PostgresAuditInstance: ReadableAuditSink {
     private let host: HostServices
     private var config: PostgresAuditConfig?
     private var scrubber = SecretScrubber(secrets: [])
     private var connection: PostgresConnection?
     /// True once the tables were checked on the current connection.
     private var schemaReady = false
-    private let lastErrorText: UnsafeMutablePointer<CChar>
-    private static let lastErrorCapacity = 2048
+    let lastError = LastErrorBuffer()
 
     static let rowsCounter = "laforge_postgres_rows_total"
     static let reconnectsCounter = "laforge_postgres_reconnects_total"
     /// Rows per read-back query: bounds memory whatever the table's size.
     static let readChunk = 5000
 
-    init(host: HostServices) {
-        self.host = host
-        lastErrorText = .allocate(capacity: Self.lastErrorCapacity)
-        lastErrorText.initialize(repeating: 0, count: Self.lastErrorCapacity)
-    }
+    init(host: HostServices) { self.host = host }
 
-    deinit {
-        connection?.close()
-        lastErrorText.deallocate()
-    }
+    deinit { connection?.close() }
 
     // MARK: last_error
-
-    var lastError: UnsafePointer<CChar> { UnsafePointer(lastErrorText) }
 
     /// Records `error` (scrubbed once more) for last_error and returns its status.
     @discardableResult
     func fail(_ error: PostgresAuditError) -> Int32 {
-        var bytes = Array(scrubber.scrub("PostgresAudit: " + error.message).utf8)
-        if bytes.count >= Self.lastErrorCapacity {
-            var cut = Self.lastErrorCapacity - 1
-            while cut > 0 && bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
-            bytes.removeSubrange(cut...)
-        }
-        bytes.withUnsafeBytes { source in
-            UnsafeMutableRawPointer(lastErrorText).copyMemory(from: source.baseAddress!, byteCount: source.count)
-        }
-        lastErrorText[bytes.count] = 0
+        lastError.record(scrubber.scrub("PostgresAudit: " + error.message))
         return error.status
     }
 
@@ -118,11 +99,6 @@ final class PostgresAuditInstance {
     }
 
     // MARK: write
-
-    struct WriteResult {
-        var status: Int32
-        var stored: Int
-    }
 
     /// One record of the batch, borrowed for the write call.
     struct Record {
@@ -339,8 +315,6 @@ final class PostgresAuditInstance {
     }
 
     // MARK: read back
-
-    typealias Visit = @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<laforge_audit_record>?, UnsafePointer<CChar>?) -> Int32
 
     /// Streams the stored records of one chain in seq order, each checkpoint right after the
     /// entry that completes it, in chunks of `readChunk` rows from one REPEATABLE READ snapshot,

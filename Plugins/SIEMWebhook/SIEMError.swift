@@ -1,16 +1,8 @@
-import PluginABI
-
 /// A failure inside the sink, carried to the ABI edge as a status code and the text that
 /// `last_error` returns. Messages name URLs, fields and HTTP statuses, never secret values.
-struct SIEMError: Error {
-    var status: Int32
-    var message: String
+typealias SIEMError = PluginError
 
-    init(_ status: Int32, _ message: String) {
-        self.status = status
-        self.message = message
-    }
-
+extension SIEMError {
     static func invalidConfig(_ message: String) -> SIEMError {
         SIEMError(Status.invalidArgument, "invalid SIEMWebhook configuration: \(message)")
     }

@@ -117,13 +117,7 @@ struct SIEMWebhookConfig {
     /// Reads the host's canonical JSON. The host validated it against `schema`; the plugin
     /// checks what keeps it correct anyway (it may be loaded by a host that does not).
     init(json bytes: [UInt8], production: Bool) throws(SIEMError) {
-        let value: JSONValue
-        do {
-            value = try JSONReader.parse(bytes)
-        } catch {
-            throw .invalidConfig("not valid JSON (\(error.description))")
-        }
-        let root = try Fields(value, "")
+        let root = try Fields(ConfigJSON.value(bytes, invalid: SIEMError.invalidConfig), "")
         url = try root.string("url") ?? ""
         if let text = try root.string("format") {
             guard let parsed = Format(rawValue: text) else {

@@ -7,42 +7,14 @@ import PluginABI
 
 /// One configured SIEM sink: its configuration, the sender for its format and transport, and
 /// last_error. Called serially (the vtable declares SERIAL), so no locking.
-final class SIEMWebhookInstance {
+final class SIEMWebhookInstance: AuditSinkPlugin {
     private let host: HostServices
     private var sender: (any RecordSender)?
     private var chainID = ""
     private var lastFailure: String?
-    private let lastErrorText: UnsafeMutablePointer<CChar>
-    private static let lastErrorCapacity = 2048
+    let lastError = LastErrorBuffer()
 
-    init(host: HostServices) {
-        self.host = host
-        lastErrorText = .allocate(capacity: Self.lastErrorCapacity)
-        lastErrorText.initialize(repeating: 0, count: Self.lastErrorCapacity)
-    }
-
-    deinit { lastErrorText.deallocate() }
-
-    var lastError: UnsafePointer<CChar> { UnsafePointer(lastErrorText) }
-
-    /// Records `error` for last_error and returns its status.
-    @discardableResult
-    func fail(_ error: SIEMError) -> Int32 {
-        var bytes = Array(error.message.utf8)
-        if bytes.count >= Self.lastErrorCapacity {
-            // Cut at a character boundary: never leave half a UTF-8 sequence.
-            var cut = Self.lastErrorCapacity - 1
-            while cut > 0 && bytes[cut] & 0xC0 == 0x80 { cut -= 1 }
-            bytes.removeSubrange(cut...)
-        }
-        bytes.withUnsafeBytes { source in
-            if let base = source.baseAddress {
-                UnsafeMutableRawPointer(lastErrorText).copyMemory(from: base, byteCount: source.count)
-            }
-        }
-        lastErrorText[bytes.count] = 0
-        return error.status
-    }
+    init(host: HostServices) { self.host = host }
 
     // MARK: create
 
@@ -89,11 +61,6 @@ final class SIEMWebhookInstance {
     }
 
     // MARK: write
-
-    struct WriteResult {
-        var status: Int32
-        var stored: Int
-    }
 
     func write(_ batchPointer: UnsafePointer<laforge_audit_batch>?) -> WriteResult {
         guard let sender else {

@@ -44,7 +44,7 @@ struct WebhookSigner {
 /// Parses the configured keys; messages name the field, never the value.
 enum SigningKeys {
     static func hmacSecret(_ text: String, field: String) throws(SIEMError) -> [UInt8] {
-        guard text.hasPrefix("whsec_"), let secret = Base64.decode(String(text.dropFirst(6))), !secret.isEmpty else {
+        guard text.hasPrefix("whsec_"), let secret = Base64.decode(String(text.dropFirst(6)), .standard), !secret.isEmpty else {
             throw .invalidConfig("\(field): expected whsec_ followed by base64 (as Standard Webhooks libraries generate)")
         }
         guard secret.count >= 24 else { throw .invalidConfig("\(field): the secret is shorter than 24 bytes") }
@@ -53,7 +53,7 @@ enum SigningKeys {
 
     /// `whsk_<base64>` of a 32-byte Ed25519 seed or a 64-byte libsodium secret key.
     static func ed25519SecretKey(_ text: String, field: String) throws(SIEMError) -> [UInt8] {
-        guard sodiumReady, text.hasPrefix("whsk_"), let raw = Base64.decode(String(text.dropFirst(5))) else {
+        guard sodiumReady, text.hasPrefix("whsk_"), let raw = Base64.decode(String(text.dropFirst(5)), .standard) else {
             throw .invalidConfig("\(field): expected whsk_ followed by the base64 of an Ed25519 seed (32 bytes) or secret key (64 bytes)")
         }
         var publicKey = [UInt8](repeating: 0, count: Int(crypto_sign_PUBLICKEYBYTES))
@@ -72,27 +72,4 @@ enum SigningKeys {
     }
 
     static let sodiumReady: Bool = sodium_init() >= 0
-}
-
-/// Standard base64 with padding (what Standard Webhooks uses); decoding also takes unpadded text.
-enum Base64 {
-    static func encode(_ bytes: [UInt8]) -> String {
-        let variant = Int32(sodium_base64_VARIANT_ORIGINAL)
-        let length = sodium_base64_encoded_len(bytes.count, variant)
-        var out = [CChar](repeating: 0, count: length)
-        _ = sodium_bin2base64(&out, length, bytes, bytes.count, variant)
-        return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        let trimmed = text.hasSuffix("=") ? String(text.prefix { $0 != "=" }) : text
-        var out = [UInt8](repeating: 0, count: trimmed.utf8.count * 3 / 4 + 3)
-        var length = 0
-        let status = trimmed.withCString { input in
-            sodium_base642bin(
-                &out, out.count, input, strlen(input), nil, &length, nil, Int32(sodium_base64_VARIANT_ORIGINAL_NO_PADDING))
-        }
-        guard status == 0 else { return nil }
-        return Array(out.prefix(length))
-    }
 }

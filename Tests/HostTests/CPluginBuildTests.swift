@@ -86,11 +86,7 @@ extension CPluginBuildTests {
             contentsOf: CPluginBuilder.packageRoot.appendingPathComponent("docs/ABI.md"), encoding: .utf8)
         let example = try String(
             contentsOf: CPluginBuilder.packageRoot.appendingPathComponent("examples/example_plugin.c"), encoding: .utf8)
-        let walkthrough = try #require(guide.range(of: "\n## The example walked through\n"))
-        let section = guide[walkthrough.upperBound...]
-        let sectionEnd = section.range(of: "\n## ")?.lowerBound ?? section.endIndex
-        let blocks = section[..<sectionEnd].components(separatedBy: "```c\n").dropFirst()
-            .map { $0.components(separatedBy: "\n```")[0] }
+        let blocks = try GuideCodeBlocks.blocks(in: guide, section: "The example walked through", language: "c")
         #expect(blocks.count >= 10)
         for block in blocks {
             #expect(example.contains(block), "docs/ABI.md excerpt not found in examples/example_plugin.c:\n\(block)")

@@ -131,7 +131,7 @@ private struct StoredRecordVisitor {
         context, recordPointer, location in
         guard let context, let recordPointer else { return 1 }
         let visitor = context.assumingMemoryBound(to: StoredRecordVisitor.self)
-        let (record, _) = copySizePrefixed(UnsafeRawPointer(recordPointer), into: laforge_audit_record())
+        let record = copySizePrefixed(UnsafeRawPointer(recordPointer), into: laforge_audit_record())
         let data = record.data_len == 0 || record.data == nil
             ? UnsafeRawBufferPointer(start: nil, count: 0)
             : UnsafeRawBufferPointer(start: record.data, count: record.data_len)

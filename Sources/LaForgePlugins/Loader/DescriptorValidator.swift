@@ -1,3 +1,4 @@
+import LaForgeCore
 import PluginABI
 
 /// Checks a plugin's descriptor and vtables before the host calls anything in them, so a
@@ -28,7 +29,7 @@ struct DescriptorValidator {
 
     func validate(_ raw: UnsafeRawPointer) throws(PluginLoadError) -> PluginDescriptor {
         // The first three fields are frozen for every major: read them before trusting the size.
-        let declaredSize = Int(raw.loadUnaligned(as: UInt32.self))
+        let declaredSize = declaredStructSize(raw)
         let major = Int(raw.loadUnaligned(fromByteOffset: 4, as: UInt16.self))
         let minor = Int(raw.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
         let abi = ABIVersion(major: major, minor: minor)
@@ -41,7 +42,7 @@ struct DescriptorValidator {
                     + "\(Self.descriptorSize10): set struct_size = sizeof(laforge_plugin_descriptor) "
                     + "and rebuild against laforge_plugin.h 1.0 or later")
         }
-        let (descriptor, _) = copySizePrefixed(raw, into: laforge_plugin_descriptor())
+        let descriptor = copySizePrefixed(raw, into: laforge_plugin_descriptor())
 
         guard let namePointer = descriptor.name else { throw malformed("descriptor name is NULL") }
         let name = String(cString: namePointer)
@@ -110,7 +111,8 @@ struct DescriptorValidator {
         guard let pointer else {
             throw malformed("LAFORGE_CAP_AUDIT_SINK is set but the audit_sink vtable is NULL")
         }
-        let (vtable, size) = copySizePrefixed(UnsafeRawPointer(pointer), into: laforge_audit_sink_vtable())
+        let vtable = copySizePrefixed(UnsafeRawPointer(pointer), into: laforge_audit_sink_vtable())
+        let size = declaredStructSize(UnsafeRawPointer(pointer))
         guard size >= Self.auditSinkVtableSize10 else {
             throw malformed(
                 "audit_sink vtable struct_size is \(size) bytes, smaller than ABI 1.0's \(Self.auditSinkVtableSize10)")
@@ -135,8 +137,8 @@ struct DescriptorValidator {
         guard let pointer else {
             throw malformed("LAFORGE_CAP_SECRET_BACKEND is set but the secret_backend vtable is NULL")
         }
-        let (vtable, size) = copySizePrefixed(
-            UnsafeRawPointer(pointer), into: laforge_secret_backend_vtable())
+        let vtable = copySizePrefixed(UnsafeRawPointer(pointer), into: laforge_secret_backend_vtable())
+        let size = declaredStructSize(UnsafeRawPointer(pointer))
         guard size >= Self.secretBackendVtableSize10 else {
             throw malformed(
                 "secret_backend vtable struct_size is \(size) bytes, smaller than ABI 1.0's \(Self.secretBackendVtableSize10)")
@@ -170,7 +172,8 @@ struct DescriptorValidator {
         guard let pointer else {
             throw malformed("LAFORGE_CAP_IDP_CONNECTOR is set but the idp_connector vtable is NULL")
         }
-        let (vtable, size) = copySizePrefixed(UnsafeRawPointer(pointer), into: laforge_idp_connector_vtable())
+        let vtable = copySizePrefixed(UnsafeRawPointer(pointer), into: laforge_idp_connector_vtable())
+        let size = declaredStructSize(UnsafeRawPointer(pointer))
         guard size >= Self.idpConnectorVtableSize11 else {
             throw malformed(
                 "idp_connector vtable struct_size is \(size) bytes, smaller than ABI 1.1's \(Self.idpConnectorVtableSize11)")

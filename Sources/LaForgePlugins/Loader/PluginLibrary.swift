@@ -72,16 +72,17 @@ public final class PluginLibrary: @unchecked Sendable {
         return magic == Data([0x7F, 0x45, 0x4C, 0x46])
     }
 
+    /// laforge_host_info.host_version: one C string for every load (a plugin may keep the pointer).
+    nonisolated(unsafe) private static let hostVersionCString = staticCString(ABIVersion.hostVersion)
+
     private static func callEntry(
         _ entry: laforge_plugin_entry_fn, library: String
     ) throws(PluginLoadError) -> PluginDescriptor {
-        let hostVersion = strdup(ABIVersion.hostVersion)!
-        defer { free(hostVersion) }
         var hostInfo = laforge_host_info(
             struct_size: UInt32(MemoryLayout<laforge_host_info>.size),
             abi_major: UInt16(ABIVersion.host.major),
             abi_minor: UInt16(ABIVersion.host.minor),
-            host_version: UnsafePointer(hostVersion))
+            host_version: hostVersionCString)
         var refusal: UnsafePointer<CChar>? = nil
         guard let raw = entry(&hostInfo, &refusal) else {
             let reason = refusal.map { String(cString: $0) } ?? "no reason given"

@@ -288,9 +288,11 @@ typedef struct laforge_audit_sink_vtable {
     /* The message for the most recent failed call on this instance, NUL-terminated UTF-8,
      * plugin-owned, valid until the next call on the instance. Never NULL (return "" when
      * there is none). Must never contain secret values. The host calls it on the same thread
-     * right after the failing call. For a CONCURRENT vtable keep the message per thread
-     * (`__thread` / `_Thread_local` storage); a plugin that keeps one locked buffer may report
-     * another thread's concurrent failure, but must never return a torn string. */
+     * right after the failing call and copies the string at once. For a CONCURRENT vtable keep
+     * the message per thread (`__thread` / `_Thread_local` storage), so each caller reads its own
+     * failure; a plugin that keeps one buffer per instance instead must keep it NUL-terminated
+     * within its size at every moment (written under a lock): the host may then report another
+     * thread's message, or a mix of two, but never reads past the buffer. */
     const char *(*last_error)(laforge_instance *instance);
 
     /* Frees the instance. Called exactly once per instance that create() handed out (also after

@@ -1,3 +1,4 @@
+import LaForgeABI
 import PluginABI
 
 /// The host's callback table, copied by the size rule (a smaller table from an older host
