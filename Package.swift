@@ -52,11 +52,43 @@ let package = Package(
         // (OIDCConnector), RS256 signing of GCP JWT-bearer assertions (KMSSecrets).
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], path: "Sources/OpenSSLCrypto"),
 
-        // The host library (module LaForgeHost: Foundation already has a type named `Host`).
+        // The host, in layers: each module imports only the ones above it in this list, so the
+        // compiler keeps the dependencies pointing one way (docs/ARCHITECTURE.md has the map;
+        // Tests/ArchitectureTests checks that no file imports a higher layer).
+        // Core: JSON and RFC 8785, SHA-256/Ed25519, the RFC 6962 tree and C2SP notes, locks,
+        // clocks, durable file I/O, logging and metrics.
+        .target(name: "LaForgeCore", dependencies: ["PluginABI", "CSodium", "COpenSSL"], path: "Sources/LaForgeCore"),
+        // The durable journal: segments, group commit, cursors, the checkpoint log.
+        .target(name: "LaForgeJournal", dependencies: ["LaForgeCore"], path: "Sources/LaForgeJournal"),
+        // Configuration, JSON Schema, the plugin loader and runtime, the conformance kit.
+        .target(
+            name: "LaForgePlugins", dependencies: ["LaForgeCore", "PluginABI", "CYAML", "CSodium"],
+            path: "Sources/LaForgePlugins"),
+        // The audit trail: events, ingest, the audit log and its checkpointer, delivery, verify.
+        .target(
+            name: "LaForgeAudit", dependencies: ["LaForgeCore", "LaForgeJournal", "LaForgePlugins", "CSodium"],
+            path: "Sources/LaForgeAudit"),
+        // Envelope encryption over the secret-backend plugins.
+        .target(
+            name: "LaForgeSecrets", dependencies: ["LaForgeCore", "LaForgePlugins", "CSodium"],
+            path: "Sources/LaForgeSecrets"),
+        // Principals, claims_to_roles, authorization, login and the token cache.
+        .target(
+            name: "LaForgeIdentity", dependencies: ["LaForgeCore", "LaForgePlugins", "LaForgeAudit"],
+            path: "Sources/LaForgeIdentity"),
+        // Snapshots, approvals, the deployment guard, provenance, periodic verification.
+        .target(
+            name: "LaForgeGovernance",
+            dependencies: ["LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit"],
+            path: "Sources/LaForgeGovernance"),
+        // The umbrella: re-exports every layer (existing callers keep `import LaForgeHost`).
         .target(
             name: "LaForgeHost",
-            dependencies: ["PluginABI", "CSodium", "CYAML", "COpenSSL"],
-            path: "Sources/Host"),
+            dependencies: [
+                "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
+                "LaForgeIdentity", "LaForgeGovernance",
+            ],
+            path: "Sources/LaForgeHost"),
 
         // The CLI only parses arguments and prints; every decision lives in LaForgeHost.
         .executableTarget(
@@ -99,7 +131,10 @@ let package = Package(
 
         .testTarget(
             name: "LaForgeHostTests",
-            dependencies: ["LaForgeHost", "PluginABI", "HTTPClient"],
+            dependencies: [
+                "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
+                "LaForgeIdentity", "LaForgeGovernance", "PluginABI", "HTTPClient",
+            ],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]),
     ]

@@ -1,7 +1,13 @@
 import Foundation
 import PluginABI
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// The config pipeline end to end with the C example plugin: secrets resolved through a
 /// secret-backend plugin, schema validation located in the YAML, defaults, and redaction.

@@ -1,5 +1,11 @@
 import Foundation
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// A fresh plugin directory holding copies of C fixtures under the names a config refers to.
 func makePluginDirectory(_ libraries: [String: String]) throws -> String {
