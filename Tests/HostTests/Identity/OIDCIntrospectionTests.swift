@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Opaque access tokens (oidc-provider-mock hands out only those): refused unless the connector is
 /// told to introspect them, and then checked by RFC 7662 introspection (the mock's app with the

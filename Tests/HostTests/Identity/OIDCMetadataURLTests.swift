@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Every URL discovery names (jwks_uri, token, userinfo, device, introspection endpoints) is held to
 /// the issuer's rule: https, plain http only to a loopback host in development, never in production

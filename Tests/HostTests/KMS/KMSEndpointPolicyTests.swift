@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// KMSSecrets' transport rule (docs/SECRETS.md "Endpoints and TLS"): in mode: production every
 /// service endpoint is https:// (from the configuration, from AWS_ENDPOINT_URL*, from a GCP key

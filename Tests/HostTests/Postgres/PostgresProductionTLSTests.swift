@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// PostgresAudit in mode: production decides on the connection parameters libpq will really use —
 /// the DSN (keyword or URI form), the fields, and libpq's defaults from PGHOST, PGHOSTADDR,
