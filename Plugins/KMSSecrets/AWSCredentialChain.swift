@@ -15,7 +15,7 @@ final class AWSCredentialChain {
     init(sources: [any AWSCredentialSource]) { self.sources = sources }
 
     static func standard(
-        config: KMSSecretsConfig, environment: Environment, region: String?, http: HTTPClient
+        config: KMSSecretsConfig, environment: Environment, region: String?, http: HTTPClient, policy: EndpointPolicy
     ) throws(KMSError) -> AWSCredentialChain {
         let order = config.credentialSources ?? ["config", "environment", "web_identity", "shared_file", "container", "imds"]
         var sources: [any AWSCredentialSource] = []
@@ -31,7 +31,8 @@ final class AWSCredentialChain {
             case "environment": sources.append(AWSEnvironmentCredentials(environment: environment))
             case "web_identity":
                 sources.append(AWSWebIdentityCredentials(
-                    environment: environment, endpoint: AWSEndpoints.sts(config: config, environment: environment, region: region),
+                    environment: environment,
+                    endpoint: try policy.checked(AWSEndpoints.sts(config: config, environment: environment, region: region)),
                     http: http))
             case "shared_file": sources.append(AWSSharedCredentialsFile(environment: environment, profile: config.profile))
             case "container": sources.append(AWSContainerCredentials(environment: environment, http: http))

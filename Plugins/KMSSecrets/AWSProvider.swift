@@ -13,14 +13,17 @@ final class AWSProvider: KMSProvider {
         guard let region = AWSEndpoints.region(config: config, environment: environment) else {
             throw KMSError.config("region: no AWS region (set region, AWS_REGION or AWS_DEFAULT_REGION, or the profile's region)")
         }
-        credentials = try AWSCredentialChain.standard(config: config, environment: environment, region: region, http: transport.client)
+        let policy = EndpointPolicy(host: transport.host)
+        credentials = try AWSCredentialChain.standard(
+            config: config, environment: environment, region: region, http: transport.client, policy: policy)
         let host = transport.host
         credentials.onLoad = { host.log(LAFORGE_LOG_INFO, "KMSSecrets: using \($0)") }
         kms = AWSKMSClient(
-            endpoint: AWSEndpoints.kms(config: config, environment: environment, region: region), region: region,
+            endpoint: try policy.checked(AWSEndpoints.kms(config: config, environment: environment, region: region)), region: region,
             credentials: credentials, transport: transport)
         secrets = AWSSecretsManager(
-            endpoint: AWSEndpoints.secretsManager(config: config, environment: environment, region: region), region: region,
+            endpoint: try policy.checked(AWSEndpoints.secretsManager(config: config, environment: environment, region: region)),
+            region: region,
             credentials: credentials, transport: transport, defaultStage: config.versionStage)
     }
 

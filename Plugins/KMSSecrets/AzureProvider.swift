@@ -12,12 +12,13 @@ final class AzureProvider: KMSProvider {
     let vault: AzureKeyVaultClient
 
     init(config: KMSSecretsConfig, environment: Environment, transport: RetryingTransport) throws(KMSError) {
-        guard let vaultURL = config.vaultURL, vaultURL.hasPrefix("https://") || vaultURL.hasPrefix("http://127.0.0.1") else {
-            throw KMSError.config("vault_url must be an https:// URL")
-        }
+        let policy = EndpointPolicy(host: transport.host)
+        guard let configuredURL = config.vaultURL else { throw KMSError.config("vault_url is required for provider azure") }
+        let vaultURL = try policy.checked(ServiceEndpoint(url: configuredURL, origin: "vault_url"))
         vault = AzureKeyVaultClient(
             vaultURL: vaultURL, apiVersion: config.apiVersion,
-            tokens: AzureTokenSource(config: config, environment: environment, http: transport.client), transport: transport)
+            tokens: try AzureTokenSource(config: config, environment: environment, http: transport.client, policy: policy),
+            transport: transport)
     }
 
     func getSecret(_ name: String) throws(KMSError) -> SecretBytes { try vault.getSecret(name) }

@@ -17,14 +17,18 @@ final class AzureTokenSource: TokenSource {
     private let http: HTTPClient
     private var cached: AccessToken?
 
-    init(config: KMSSecretsConfig, environment: Environment, http: HTTPClient) {
+    init(config: KMSSecretsConfig, environment: Environment, http: HTTPClient, policy: EndpointPolicy) throws(KMSError) {
         self.http = http
         let clientID = config.clientID ?? environment["AZURE_CLIENT_ID"]
-        var authority = config.authorityHost ?? environment["AZURE_AUTHORITY_HOST"] ?? "https://login.microsoftonline.com"
+        let authorityEndpoint = config.authorityHost.map { ServiceEndpoint(url: $0, origin: "authority_host") }
+            ?? environment["AZURE_AUTHORITY_HOST"].map { ServiceEndpoint(url: $0, origin: "AZURE_AUTHORITY_HOST") }
+            ?? ServiceEndpoint(url: "https://login.microsoftonline.com", origin: "the Entra ID default authority")
+        var authority = authorityEndpoint.url
         while authority.hasSuffix("/") { authority.removeLast() }
         if let secret = config.clientSecret ?? environment["AZURE_CLIENT_SECRET"],
             let tenant = config.tenantID ?? environment["AZURE_TENANT_ID"], let clientID
         {
+            try policy.checked(authorityEndpoint)
             origin = .clientCredentials(tokenURL: "\(authority)/\(tenant)/oauth2/v2.0/token", clientID: clientID, secret: secret)
         } else if config.managedIdentityEndpoint == nil, let endpoint = environment["IDENTITY_ENDPOINT"],
             let header = environment["IDENTITY_HEADER"]

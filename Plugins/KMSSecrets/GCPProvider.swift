@@ -8,10 +8,15 @@ final class GCPProvider: KMSProvider {
     let secrets: GCPSecretManager
 
     init(config: KMSSecretsConfig, environment: Environment, transport: RetryingTransport) throws(KMSError) {
-        let tokens = try GCPTokenSource(config: config, environment: environment, http: transport.client)
-        kms = GCPKMSClient(endpoint: Self.trimmed(config.endpoint ?? "https://cloudkms.googleapis.com"), tokens: tokens, transport: transport)
+        let policy = EndpointPolicy(host: transport.host)
+        let tokens = try GCPTokenSource(config: config, environment: environment, http: transport.client, policy: policy)
+        let kmsEndpoint = config.endpoint.map { ServiceEndpoint(url: $0, origin: "endpoint") }
+            ?? ServiceEndpoint(url: "https://cloudkms.googleapis.com", origin: "the Cloud KMS default endpoint")
+        let secretsEndpoint = config.secretsEndpoint.map { ServiceEndpoint(url: $0, origin: "secrets_endpoint") }
+            ?? ServiceEndpoint(url: "https://secretmanager.googleapis.com", origin: "the Secret Manager default endpoint")
+        kms = GCPKMSClient(endpoint: Self.trimmed(try policy.checked(kmsEndpoint)), tokens: tokens, transport: transport)
         secrets = GCPSecretManager(
-            endpoint: Self.trimmed(config.secretsEndpoint ?? "https://secretmanager.googleapis.com"),
+            endpoint: Self.trimmed(try policy.checked(secretsEndpoint)),
             project: config.project ?? environment["GOOGLE_CLOUD_PROJECT"], tokens: tokens, transport: transport)
     }
 

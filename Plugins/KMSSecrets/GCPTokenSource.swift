@@ -16,10 +16,10 @@ final class GCPTokenSource: TokenSource {
     private let http: HTTPClient
     private var cached: AccessToken?
 
-    init(config: KMSSecretsConfig, environment: Environment, http: HTTPClient) throws(KMSError) {
+    init(config: KMSSecretsConfig, environment: Environment, http: HTTPClient, policy: EndpointPolicy) throws(KMSError) {
         self.http = http
         if let path = config.credentialsFile ?? environment["GOOGLE_APPLICATION_CREDENTIALS"] {
-            origin = try Self.serviceAccount(path: path, tokenURIOverride: config.tokenURI)
+            origin = try Self.serviceAccount(path: path, tokenURIOverride: config.tokenURI, policy: policy)
         } else {
             var base = config.metadataEndpoint ?? environment["GCE_METADATA_HOST"].map { "http://\($0)" } ?? "http://169.254.169.254"
             while base.hasSuffix("/") { base.removeLast() }
@@ -53,7 +53,7 @@ final class GCPTokenSource: TokenSource {
         return fresh.value
     }
 
-    private static func serviceAccount(path: String, tokenURIOverride: String?) throws(KMSError) -> Origin {
+    private static func serviceAccount(path: String, tokenURIOverride: String?, policy: EndpointPolicy) throws(KMSError) -> Origin {
         let bytes = try FileAccess.read(path)
         guard let document = try? JSONReader.parse(bytes) else { throw KMSError(.invalidConfig, "\(path): not a JSON key file") }
         guard document.string("type") == "service_account" else {
@@ -65,6 +65,7 @@ final class GCPTokenSource: TokenSource {
         guard let tokenURI = tokenURIOverride ?? document.string("token_uri") else {
             throw KMSError(.invalidConfig, "\(path): token_uri is missing")
         }
+        try policy.checked(ServiceEndpoint(url: tokenURI, origin: tokenURIOverride != nil ? "token_uri" : "\(path): token_uri"))
         do {
             var pemBytes = Array(pem.utf8)
             defer { sodium_wipe(&pemBytes) }

@@ -18,7 +18,13 @@ final class OIDCConfig: @unchecked Sendable {
     var acceptedTypesLowercased: [String] { accessTokenTypesLowercased }
     private var accessTokenTypesLowercased: [String] = []
     var requireTokenType: Bool
-    var opaqueTokensViaUserinfo: Bool
+    /// Opaque (non-JWT) access tokens: refused, or checked by RFC 7662 introspection.
+    var introspectOpaqueTokens: Bool
+    /// Overrides the discovered `introspection_endpoint`.
+    var introspectionEndpoint: String?
+    var introspectionCacheSeconds: Int64
+    var introspectionCacheEntries: Int
+    var introspectionMaxPerSecond: Int
     var scopes: [String]
     var usernameClaim: String
     var groupsClaim: String
@@ -41,7 +47,11 @@ final class OIDCConfig: @unchecked Sendable {
         "clock_skew_seconds":{"type":"integer","minimum":0,"maximum":300,"default":30},\
         "access_token_types":{"type":"array","items":{"type":"string"},"default":["at+jwt","application/at+jwt","JWT"]},\
         "require_token_type":{"type":"boolean","default":false},\
-        "opaque_tokens":{"enum":["userinfo","reject"],"default":"userinfo"},\
+        "opaque_tokens":{"enum":["reject","introspect"],"default":"reject","description":"Tokens that are not JWTs: refused, or checked by RFC 7662 introspection (needs client_secret)"},\
+        "introspection_endpoint":{"type":"string","minLength":1,"description":"Overrides the discovered introspection_endpoint"},\
+        "introspection_cache_seconds":{"type":"integer","minimum":0,"maximum":3600,"default":60},\
+        "introspection_cache_entries":{"type":"integer","minimum":1,"maximum":1000000,"default":10000},\
+        "introspection_max_per_second":{"type":"integer","minimum":1,"maximum":10000,"default":20},\
         "scopes":{"type":"array","items":{"type":"string"},"default":["openid","profile","email","offline_access"]},\
         "username_claim":{"type":"string","minLength":1,"default":"preferred_username"},\
         "groups_claim":{"type":"string","minLength":1,"default":"groups"},\
@@ -76,7 +86,11 @@ final class OIDCConfig: @unchecked Sendable {
         accessTokenTypes = strings("access_token_types") ?? ["at+jwt", "application/at+jwt", "JWT"]
         accessTokenTypesLowercased = accessTokenTypes.map { $0.lowercased() }
         if case .bool(let flag)? = json.member("require_token_type") { requireTokenType = flag } else { requireTokenType = false }
-        opaqueTokensViaUserinfo = string("opaque_tokens") != "reject"
+        introspectOpaqueTokens = string("opaque_tokens") == "introspect"
+        introspectionEndpoint = string("introspection_endpoint")
+        introspectionCacheSeconds = integer("introspection_cache_seconds", 60)
+        introspectionCacheEntries = Int(integer("introspection_cache_entries", 10_000))
+        introspectionMaxPerSecond = Int(integer("introspection_max_per_second", 20))
         scopes = strings("scopes") ?? ["openid", "profile", "email", "offline_access"]
         usernameClaim = string("username_claim") ?? "preferred_username"
         groupsClaim = string("groups_claim") ?? "groups"
@@ -92,23 +106,34 @@ final class OIDCConfig: @unchecked Sendable {
         jwksMaxAgeSeconds = integer("jwks_max_age_seconds", 3600)
         caFile = string("ca_file")
         timeoutMilliseconds = Int(integer("timeout_ms", 10_000))
+        if introspectOpaqueTokens && clientSecret == nil {
+            throw .invalidConfig("opaque_tokens: introspect needs client_secret (RFC 7662 endpoints authenticate the caller)")
+        }
+        if let introspectionEndpoint { try Self.checkURL(introspectionEndpoint, "introspection_endpoint", development: development) }
     }
 
-    /// https everywhere; plain http only for a loopback issuer in development mode (a test
-    /// provider on 127.0.0.1), never in production.
     static func checkIssuer(_ issuer: String, development: Bool) throws(ConnectorError) {
-        if issuer.hasPrefix("https://") { return }
-        guard issuer.hasPrefix("http://") else {
-            throw .invalidConfig("issuer \"\(issuer)\" must be an https:// URL")
+        do { try checkURL(issuer, "issuer", development: development) } catch { throw .invalidConfig(error.message) }
+    }
+
+    /// The rule for every URL of the provider (the issuer, and each one discovery names: jwks_uri,
+    /// the token, userinfo, authorization, device and introspection endpoints): https everywhere;
+    /// plain http only to a loopback host in development mode (a test provider on 127.0.0.1),
+    /// never in production.
+    static func checkURL(_ url: String, _ name: String, development: Bool) throws(ConnectorError) {
+        if url.hasPrefix("https://") { return }
+        guard url.hasPrefix("http://") else {
+            throw ConnectorError(Status.invalidArgument, "\(name) \"\(url)\" must be an https:// URL")
         }
-        let rest = issuer.dropFirst("http://".count)
-        let authority = rest.prefix { $0 != "/" }
+        let rest = url.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }) + "]" : String(authority.prefix { $0 != ":" })
         guard ["127.0.0.1", "localhost", "[::1]"].contains(host) else {
-            throw .invalidConfig("issuer \"\(issuer)\" must be an https:// URL (http is allowed only for a loopback issuer in development mode)")
+            throw ConnectorError(
+                Status.invalidArgument, "\(name) \"\(url)\" must be an https:// URL (http is allowed only to a loopback host in development mode)")
         }
         guard development else {
-            throw .invalidConfig("issuer \"\(issuer)\" uses plain http, which production mode refuses")
+            throw ConnectorError(Status.invalidArgument, "\(name) \"\(url)\" uses plain http, which production mode refuses")
         }
     }
 }

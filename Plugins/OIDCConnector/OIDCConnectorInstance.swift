@@ -19,12 +19,15 @@ final class OIDCConnectorInstance: IdPConnectorPlugin, Sendable {
         let keys: KeySet
         let validator: JWTValidator
         let mapping: ClaimMapping
+        /// nil unless `opaque_tokens: introspect`.
+        let introspector: TokenIntrospector?
 
-        init(config: OIDCConfig, metadata: ProviderMetadata, client: ProviderClient, keys: KeySet) {
+        init(config: OIDCConfig, metadata: ProviderMetadata, client: ProviderClient, keys: KeySet, introspector: TokenIntrospector?) {
             self.config = config
             self.metadata = metadata
             self.client = client
             self.keys = keys
+            self.introspector = introspector
             validator = JWTValidator(config: config, keys: keys)
             mapping = ClaimMapping(config: config)
         }
@@ -39,12 +42,20 @@ final class OIDCConnectorInstance: IdPConnectorPlugin, Sendable {
         json = try ConfigJSON.value(bytes, invalid: ConnectorError.invalidConfig)
         let config = try OIDCConfig(json: json, development: host.isDevelopment)
         let client = ProviderClient(caFile: config.caFile, timeoutMilliseconds: config.timeoutMilliseconds)
-        let metadata = try ProviderMetadata.discover(issuer: config.issuer, client: client)
+        let metadata = try ProviderMetadata.discover(issuer: config.issuer, client: client, development: host.isDevelopment)
+        var introspector: TokenIntrospector?
+        if config.introspectOpaqueTokens {
+            guard let endpoint = config.introspectionEndpoint ?? metadata.introspectionEndpoint else {
+                throw .invalidConfig(
+                    "opaque_tokens: introspect, but the provider advertises no introspection_endpoint (set introspection_endpoint)")
+            }
+            introspector = TokenIntrospector(endpoint: endpoint, config: config, client: client)
+        }
         let keys = KeySet(
             url: metadata.jwksURI, client: client, host: host,
             minimumRefreshInterval: config.jwksRefreshMinIntervalSeconds, maximumAge: config.jwksMaxAgeSeconds)
         try keys.load()
-        state.withLock { $0 = Configured(config: config, metadata: metadata, client: client, keys: keys) }
+        state.withLock { $0 = Configured(config: config, metadata: metadata, client: client, keys: keys, introspector: introspector) }
     }
 
     private func configured() throws(ConnectorError) -> Configured {
@@ -68,14 +79,16 @@ final class OIDCConnectorInstance: IdPConnectorPlugin, Sendable {
                 connector.mapping.mappedMembers(from: claims, expiresAt: claims.member("exp")?.numericDate),
                 lastMember: "claims", rawJSON: verified.payload)
         }
-        guard connector.config.opaqueTokensViaUserinfo else {
-            throw .denied("not a JWT, and opaque_tokens is \"reject\"")
+        // userinfo would accept any token of the provider, whichever client it was issued to.
+        guard let introspector = connector.introspector else {
+            throw .denied("not a JWT, and opaque_tokens is \"reject\" (set opaque_tokens: introspect to check opaque tokens)")
         }
-        let claims = try userinfo(String(decoding: token, as: UTF8.self), connector: connector)
-        return JSONWriter.bytes(connector.mapping.identity(from: claims, expiresAt: nil))
+        let claims = try introspector.claims(for: token, now: now)
+        return JSONWriter.bytes(connector.mapping.identity(from: claims, expiresAt: claims.member("exp")?.numericDate))
     }
 
-    /// Opaque access tokens are checked by the provider itself (OIDC Core §5.3).
+    /// The identity behind an access token the connector itself just redeemed at the token
+    /// endpoint (so it is bound to this client already), when the provider sent no id_token.
     private func userinfo(_ accessToken: String, connector: Configured) throws(ConnectorError) -> JSONValue {
         guard let endpoint = connector.metadata.userinfoEndpoint else {
             throw .denied("not a JWT, and the provider advertises no userinfo_endpoint to check an opaque token")

@@ -107,7 +107,7 @@ struct PostgresAuditConfig {
         // Byte-exact storage needs the server to see UTF-8 as it is; libpq converts nothing then.
         connection.append(("client_encoding", "UTF8"))
         try checkDSN()
-        if production { try refuseWeakTLS() }
+        if production { try refuseUnverifiedTLS(defaults: LibPQDefaults.current()) }
     }
 
     private static func checkNoNUL(_ text: String, _ key: String) throws(PostgresAuditError) {
@@ -143,21 +143,43 @@ struct PostgresAuditConfig {
 
     private var dsnOptions: [String: String] = [:]
 
-    /// The value libpq will use for `keyword`: a discrete field, else the DSN's.
-    func effective(_ keyword: String) -> String? {
-        connection.dropFirst(hasDSN ? 1 : 0).last(where: { $0.keyword == keyword })?.value ?? dsnOptions[keyword]
+    /// The value libpq will use for `keyword` and where it comes from: a discrete field, else the
+    /// DSN's, else libpq's defaults (service file, environment, compiled-in).
+    func effective(_ keyword: String, defaults: LibPQDefaults) -> LibPQDefaults.Value? {
+        if let field = connection.dropFirst(hasDSN ? 1 : 0).last(where: { $0.keyword == keyword }) {
+            return LibPQDefaults.Value(value: field.value, origin: "the field \(keyword)")
+        }
+        if let value = dsnOptions[keyword] { return LibPQDefaults.Value(value: value, origin: "the dsn") }
+        return defaults[keyword]
     }
 
-    /// In production the connection must verify the server's certificate, unless it stays on
-    /// this machine (a Unix socket or loopback), where there is no network to trust.
-    private func refuseWeakTLS() throws(PostgresAuditError) {
-        let mode = effective("sslmode") ?? "prefer"
-        guard mode != "verify-ca", mode != "verify-full" else { return }
-        let hosts = (effective("host") ?? "").split(separator: ",").map(String.init)
-        // No host at all means libpq's default Unix socket.
-        let local = hosts.allSatisfy { $0.hasPrefix("/") || $0 == "localhost" || $0 == "::1" || $0.hasPrefix("127.") }
-        if local { return }
-        throw .invalidConfig(
-            "sslmode \(mode) does not verify the server's certificate; production mode needs sslmode verify-full (or verify-ca) with sslrootcert for a remote host")
+    /// Production: every connection over the network verifies the server's certificate and that it
+    /// names the host (`sslmode=verify-full`), decided on the parameters libpq will really use, the
+    /// environment and PGSERVICE's service file included. Only a Unix-domain socket (no network;
+    /// the socket directory's permissions guard it) needs no TLS. Loopback TCP is network too: any
+    /// local user can listen on a port the server is not holding.
+    func refuseUnverifiedTLS(defaults: LibPQDefaults) throws(PostgresAuditError) {
+        if dsnOptions["service"] != nil {
+            // Its values would come from a pg_service.conf the configuration does not show.
+            throw .invalidConfig(
+                "dsn: service= is refused in mode: production (its parameters live in pg_service.conf, outside the configuration); give host, sslmode=verify-full and the rest in dsn or the fields")
+        }
+        let hostaddr = effective("hostaddr", defaults: defaults)
+        let host = effective("host", defaults: defaults)
+        let networkHost: LibPQDefaults.Value? =
+            if let hostaddr, !hostaddr.value.isEmpty {
+                hostaddr
+            } else if let host, host.value.split(separator: ",").contains(where: { !$0.hasPrefix("/") && !$0.hasPrefix("@") }) {
+                host
+            } else {
+                nil
+            }
+        guard let networkHost else { return }
+        let mode = effective("sslmode", defaults: defaults) ?? LibPQDefaults.Value(value: "prefer", origin: "libpq's default")
+        guard mode.value == "verify-full" else {
+            let which = networkHost.value == hostaddr?.value ? "hostaddr" : "host"
+            throw .invalidConfig(
+                "sslmode \(mode.value) (from \(mode.origin)) does not verify that the server's certificate names \(which) \(networkHost.value) (from \(networkHost.origin)); mode: production needs sslmode verify-full (with sslrootcert) for a connection over the network")
+        }
     }
 }

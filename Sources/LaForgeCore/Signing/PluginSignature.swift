@@ -52,8 +52,18 @@ public enum PluginSignature {
         return sigPath
     }
 
-    /// Checks the library against its .sig with the trusted keys.
+    /// Checks the library at `path` against its .sig with the trusted keys. For a report only
+    /// (`plugins list`): what is loaded must be checked with `verify(libraryDigest:…)` on the
+    /// bytes of the descriptor that is then loaded (`PluginFile`).
     public static func verify(libraryAt path: String, trustedKeys: [Ed25519VerifierKey]) -> Verdict {
+        guard let digest = try? SHA256.hash(fileAt: path) else {
+            return FileManager.default.fileExists(atPath: signaturePath(forLibrary: path)) ? .invalid("cannot read \(path)") : .unsigned
+        }
+        return verify(libraryDigest: digest, libraryPath: path, trustedKeys: trustedKeys)
+    }
+
+    /// Checks a library whose SHA-256 is `libraryDigest` against the .sig next to `libraryPath`.
+    public static func verify(libraryDigest: [UInt8], libraryPath path: String, trustedKeys: [Ed25519VerifierKey]) -> Verdict {
         let sigPath = signaturePath(forLibrary: path)
         guard FileManager.default.fileExists(atPath: sigPath) else { return .unsigned }
         guard let text = try? String(contentsOfFile: sigPath, encoding: .utf8) else {
@@ -61,9 +71,7 @@ public enum PluginSignature {
         }
         let file: ParsedFile
         do { file = try parse(text) } catch { return .invalid("\(sigPath): \(error)") }
-        guard let digest = try? SHA256.hash(fileAt: path).hexString else {
-            return .invalid("cannot read \(path)")
-        }
+        let digest = libraryDigest.hexString
         guard digest == file.digestHex else {
             return .invalid("the library's SHA-256 \(digest) differs from the signed \(file.digestHex): the file was modified after signing")
         }

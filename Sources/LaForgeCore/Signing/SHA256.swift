@@ -72,6 +72,29 @@ public enum SHA256 {
         }
     }
 
+    /// Hashes what an open descriptor holds, from offset 0 (pread: the descriptor's own position
+    /// is left alone), in 1 MiB reads.
+    public static func hash(descriptor: Int32) throws -> [UInt8] {
+        var context = SHA256_CTX()
+        SHA256_Init(&context)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: off_t = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, offset) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            if count == 0 { break }
+            _ = chunk.withUnsafeBytes { SHA256_Update(&context, $0.baseAddress, count) }
+            offset += off_t(count)
+        }
+        return [UInt8](unsafeUninitializedCapacity: digestCount) { buffer, count in
+            SHA256_Final(buffer.baseAddress, &context)
+            count = digestCount
+        }
+    }
+
     /// Hashes a file in 1 MiB reads, so signing a large library does not load it whole.
     public static func hash(fileAt path: String) throws -> [UInt8] {
         guard let file = FileHandle(forReadingAtPath: path) else {

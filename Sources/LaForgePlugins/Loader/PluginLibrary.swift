@@ -29,7 +29,15 @@ public final class PluginLibrary: @unchecked Sendable {
     public static func open(path: String) throws(PluginLoadError) -> PluginLibrary {
         let canonical = realPath(path) ?? path
         if let cached = cache.withLock({ $0[canonical] }) { return cached }
-        let library = try load(path: path)
+        return try open(file: PluginFile(path: path))
+    }
+
+    /// Loads the library behind an open `PluginFile` — the descriptor whose bytes were checked, not
+    /// whatever the path names by now. Opening the same path twice returns the same object.
+    public static func open(file: PluginFile) throws(PluginLoadError) -> PluginLibrary {
+        let canonical = realPath(file.path) ?? file.path
+        if let cached = cache.withLock({ $0[canonical] }) { return cached }
+        let library = try load(file)
         return cache.withLock { cache in
             if let existing = cache[canonical] { return existing }
             cache[canonical] = library
@@ -37,23 +45,18 @@ public final class PluginLibrary: @unchecked Sendable {
         }
     }
 
-    private static func load(path: String) throws(PluginLoadError) -> PluginLibrary {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw PluginLoadError(.path, library: path, "no such file")
-        }
-        guard !isDirectory.boolValue else {
-            throw PluginLoadError(.path, library: path, "is a directory, not a shared library")
-        }
-        guard isELF(path) else {
+    private static func load(_ file: PluginFile) throws(PluginLoadError) -> PluginLibrary {
+        let path = file.path
+        guard file.isELF() else {
             throw PluginLoadError(
                 .notLoadable, library: path,
                 "not an ELF shared object (a plugin is a .so built with -shared -fPIC)")
         }
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        guard let handle = dlopen(file.loaderPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
-            throw PluginLoadError(.notLoadable, library: path, "cannot be loaded: \(reason)")
+            throw PluginLoadError(.notLoadable, library: path, "cannot be loaded: \(reason.replacingOccurrences(of: file.loaderPath, with: path))")
         }
+        file.keepOpenForTheLoadedLibrary()
         guard let symbol = dlsym(handle, LAFORGE_PLUGIN_ENTRY_SYMBOL) else {
             throw PluginLoadError(
                 .noEntrySymbol, library: path,
@@ -63,13 +66,6 @@ public final class PluginLibrary: @unchecked Sendable {
         let entry = unsafeBitCast(symbol, to: laforge_plugin_entry_fn.self)
         let descriptor = try callEntry(entry, library: path)
         return PluginLibrary(path: path, handle: handle, descriptor: descriptor)
-    }
-
-    private static func isELF(_ path: String) -> Bool {
-        guard let file = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? file.close() }
-        let magic = (try? file.read(upToCount: 4)) ?? nil
-        return magic == Data([0x7F, 0x45, 0x4C, 0x46])
     }
 
     /// laforge_host_info.host_version: one C string for every load (a plugin may keep the pointer).

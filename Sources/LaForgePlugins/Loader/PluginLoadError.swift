@@ -18,6 +18,9 @@ public struct PluginLoadError: Error, CustomStringConvertible, Sendable {
         case missingCapability
         /// Signature missing or invalid in production mode.
         case signature
+        /// Production mode: the library or its directory can be changed by someone other than
+        /// its owner (root or the user running the host).
+        case unsafeFile
         /// The plugin's create() failed.
         case createFailed
     }

@@ -153,7 +153,11 @@ public final class PluginRuntime: @unchecked Sendable {
     ) throws(RuntimeStartError) -> PluginLibrary {
         do throws(PluginLoadError) {
             let path = try resolver.resolve(instance.library)
-            let verdict = PluginSignature.verify(libraryAt: path, trustedKeys: trustedKeys)
+            // One open: the signature is checked on this descriptor's bytes and this descriptor
+            // is what gets loaded.
+            let file = try PluginFile(path: path)
+            if mode == .production { try file.checkOnlyTheOwnerCanChangeIt() }
+            let verdict = PluginSignature.verify(libraryDigest: try file.sha256(), libraryPath: path, trustedKeys: trustedKeys)
             switch (mode, verdict) {
             case (_, .valid):
                 break
@@ -167,7 +171,7 @@ public final class PluginRuntime: @unchecked Sendable {
             case (.development, .invalid):
                 logger.warning("plugin \(instance.name): \(path) has an \(verdict) (allowed in development mode only)")
             }
-            return try PluginLibrary.open(path: path)
+            return try PluginLibrary.open(file: file)
         } catch {
             var located = error
             located.instance = instance.name

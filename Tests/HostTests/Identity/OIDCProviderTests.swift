@@ -10,8 +10,8 @@ import Testing
 
 /// The OIDC connector and the identity commands against a real provider, oidc-provider-mock
 /// (scripts/services/oidc): discovery, JWKS, the authorization code flow with PKCE on a loopback
-/// redirect (driven by Fixtures/oidc/browser.py as $BROWSER), userinfo for its opaque access
-/// tokens, refresh, user claims set per test, role mapping and audited denials.
+/// redirect (driven by Fixtures/oidc/browser.py as $BROWSER), RFC 7662 introspection for its
+/// opaque access tokens (the endpoint Fixtures/oidc/provider.py adds), refresh, user claims set per test, role mapping and audited denials.
 @Suite(.serialized) struct OIDCProviderTests {
     let issuer: String
     let sandbox: IdentitySandbox
@@ -28,6 +28,7 @@ import Testing
                         client_secret: mock-accepts-any
                         groups_prefix: "oidc:"
                         tenant_claim: tenant
+                        opaque_tokens: introspect
                 """,
             rest: """
                   claims_to_roles:
@@ -89,7 +90,7 @@ import Testing
         #expect(try JSONParser.parse(whoami.stdout)["subject"]?.stringValue == subject)
     }
 
-    @Test func authCheckAllowsAndDeniesWithTheOpaqueAccessTokenThroughUserinfo() throws {
+    @Test func authCheckAllowsAndDeniesWithTheOpaqueAccessTokenThroughIntrospection() throws {
         try setClaims(["email": .string("\(subject)@example.com"), "groups": ["laforge-auditors"], "tenant": "acme"])
         #expect(try login().status == 0)
         let token = try #require(try TokenCache(stateDir: sandbox.stateDirectory).load()?.accessToken)
@@ -113,7 +114,7 @@ import Testing
         // A token the provider does not know: denied at the token stage, audited too.
         let bogus = try sandbox.laforge(["auth", "check", "--token", "not-a-real-token", "--action", "audit.read", "--resource", "tenant/acme/audit"])
         #expect(bogus.status == 1)
-        #expect(bogus.stdout.contains("deny: token refused: the provider's userinfo endpoint refused the token (HTTP 400)"), "\(bogus.output)")
+        #expect(bogus.stdout.contains("deny: token refused: token introspection: the provider says the token is not active"), "\(bogus.output)")
     }
 
     @Test func refreshRenewsTheSessionAndKeepsTheIdentity() throws {

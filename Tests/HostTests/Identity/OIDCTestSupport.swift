@@ -48,9 +48,10 @@ final class ControlledIssuer {
     let process = Process()
     let url: String
 
-    init() throws {
+    /// `arguments`: issuer.py's options (`--tls CERT KEY`, `--jwks-uri URL`).
+    init(arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: try identityTestPython())
-        process.arguments = [fixtureURL("oidc/issuer.py").path]
+        process.arguments = [fixtureURL("oidc/issuer.py").path] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.standardError
@@ -63,7 +64,7 @@ final class ControlledIssuer {
             process.terminate()
             throw IdentityTestFailure("issuer.py did not print its port (is joserfc installed in \(try identityTestPython())?)")
         }
-        url = "http://127.0.0.1:\(port)"
+        url = (arguments.contains("--tls") ? "https" : "http") + "://127.0.0.1:\(port)"
     }
 
     deinit {

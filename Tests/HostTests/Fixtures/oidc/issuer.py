@@ -5,7 +5,10 @@ oidc-provider-mock is the real provider for logins; it cannot sign what an attac
 (alg none, HS256 keyed with its public key, foreign keys), nor rotate its key on demand, so the
 attack suite and the rotation test talk to this one.
 
-    python issuer.py            prints the port on stdout once listening, serves until killed
+    python issuer.py [--tls CERT KEY] [--jwks-uri URL]
+                                prints the port on stdout once listening, serves until killed;
+                                --tls serves https (the issuer is then https://127.0.0.1:PORT),
+                                --jwks-uri makes discovery name another JWKS URL
 
 GET  /.well-known/openid-configuration
 GET  /jwks                      the published keys (counts fetches)
@@ -93,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def issuer(self):
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def reply(self, body, status=200):
         data = json.dumps(body).encode()
@@ -105,7 +108,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         if self.path == "/.well-known/openid-configuration":
-            self.reply({"issuer": self.issuer(), "jwks_uri": self.issuer() + "/jwks",
+            self.reply({"issuer": self.issuer(), "jwks_uri": jwks_uri_override or self.issuer() + "/jwks",
                         "token_endpoint": self.issuer() + "/token",
                         "device_authorization_endpoint": self.issuer() + "/device",
                         "id_token_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"]})
@@ -162,6 +165,18 @@ class Handler(BaseHTTPRequestHandler):
             self.reply({"error": "not found"}, 404)
 
 
+arguments = sys.argv[1:]
+scheme = "http"
+jwks_uri_override = None
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if "--jwks-uri" in arguments:
+    jwks_uri_override = arguments[arguments.index("--jwks-uri") + 1]
+if "--tls" in arguments:
+    import ssl
+    at = arguments.index("--tls")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(arguments[at + 1], arguments[at + 2])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    scheme = "https"
 print(server.server_address[1], flush=True)
 server.serve_forever()
