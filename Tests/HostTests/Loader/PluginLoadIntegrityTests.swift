@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -38,7 +39,7 @@ import Glibc
         return Result { () throws(RuntimeStartError) -> PluginLibrary in
             try PluginRuntime.openLibrary(
                 config.audit.sinks[0], resolver: PluginPathResolver(directory: directory), mode: config.mode,
-                trustedKeys: [key.verifierKey], logger: HostLogger(minimumLevel: .error) { _, _ in })
+                trustedKeys: [key.verifierKey], logger: Logger(minimumLevel: .error) { _, _ in })
         }
     }
 
