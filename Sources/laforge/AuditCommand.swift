@@ -46,7 +46,7 @@ func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?, 
     let engine = DeliveryEngine(log: log, runtime: runtime)
     let stop = SignalStop.install { engine.stop() }
     defer { withExtendedLifetime(stop) {} }
-    engine.start(deadline: timeoutMilliseconds.map { monotonicNanoseconds() + UInt64($0) * 1_000_000 }, follow: follow)
+    engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }, follow: follow)
     let results = engine.wait()
     for (sink, caughtUp) in results.sorted(by: { $0.key < $1.key }) where !caughtUp && !follow {
         printError("laforge: sink \(sink) has not received everything yet; the rest stays in the journal (run `laforge audit deliver`)")

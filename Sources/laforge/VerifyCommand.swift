@@ -118,7 +118,7 @@ struct VerifyCommand: ParsableCommand {
                 // Read from the files, never opened for writing: verification changes nothing.
                 do {
                     report = try ChainSource.verifyJournal(directory: ChainSource.journalDirectory(config), verifier: verifier) {
-                        progress.update($0, $1, unit: "entries")
+                        progress.update($0, $1, unit: "bytes")
                     }
                 } catch {
                     progress.finish()
@@ -179,7 +179,7 @@ final class ProgressBar {
     func update(_ done: UInt64, _ total: UInt64, unit: String) {
         guard enabled, total > 0 else { return }
         let now = monotonicNanoseconds()
-        guard now - lastDraw > 100_000_000 || done == total else { return }
+        guard ClockArithmetic.elapsed(since: lastDraw, now: now) > 100_000_000 || done == total else { return }
         lastDraw = now
         let fraction = min(1, Double(done) / Double(total))
         let width = 30

@@ -7,8 +7,8 @@ public enum ChainSource {
     /// journal for writing (`JournalFileReader`): verification never truncates, creates or
     /// locks out anything. Entries in order, each checkpoint after the entry that completes it;
     /// the frames' own checks (stored hash, seq, prev_hash in the header) come first, so a
-    /// changed byte is named at its entry. `progress` is called with entries read and the
-    /// journal's size in bytes.
+    /// changed byte is named at its entry. `progress` is called with the bytes read and the
+    /// segments' total size.
     public static func verifyJournal(
         directory: String, verifier: ChainVerifier, progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) throws(JournalFileReader.OpenError) -> VerificationReport {
@@ -18,12 +18,14 @@ public enum ChainSource {
         let (checkpoints, checkpointProblem) = reader.checkpoints(upTo: extent.checkpointLogSize)
         let totalBytes = extent.segments.reduce(0) { $0 + $1.size }
         var entries: UInt64 = 0
+        var readBytes: UInt64 = 0
         reader.walk(extent: extent, checkpoints: checkpoints) { item in
             switch item {
             case .entry(let seq, let payload):
                 verifier.entry(payload, at: .journal(seq: seq))
                 entries += 1
-                if entries % 16_384 == 0 { progress(entries, totalBytes) }
+                readBytes += UInt64(payload.count + 80)
+                if entries % 16_384 == 0 { progress(readBytes, totalBytes) }
             case .checkpoint(_, let payload, let location):
                 if let value = try? JSONParser.parse(payload), case .string(let note)? = value["note"] {
                     verifier.checkpoint(note, location: location)
@@ -36,7 +38,7 @@ public enum ChainSource {
             return !verifier.hasFailed
         }
         if let checkpointProblem, !verifier.hasFailed { report(checkpointProblem, to: verifier) }
-        progress(entries, totalBytes)
+        progress(totalBytes, totalBytes)
         return verifier.finish()
     }
 
