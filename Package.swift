@@ -20,6 +20,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The Swift server ecosystem's logging and metrics APIs: the host logs and counts through
+        // them, so an embedding service routes both into the backends it bootstrapped.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // The stable C ABI every plugin is written against. Header only (plus a translation unit
@@ -52,11 +56,50 @@ let package = Package(
         // (OIDCConnector), RS256 signing of GCP JWT-bearer assertions (KMSSecrets).
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], path: "Sources/OpenSSLCrypto"),
 
-        // The host library (module LaForgeHost: Foundation already has a type named `Host`).
+        // The host, in layers: each module imports only the ones above it in this list, so the
+        // compiler keeps the dependencies pointing one way (docs/ARCHITECTURE.md has the map;
+        // Tests/ArchitectureTests checks that no file imports a higher layer).
+        // Core: JSON and RFC 8785, SHA-256/Ed25519, the RFC 6962 tree and C2SP notes, locks,
+        // clocks, durable file I/O, logging and metrics.
+        .target(
+            name: "LaForgeCore",
+            dependencies: [
+                "PluginABI", "CSodium", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Sources/LaForgeCore"),
+        // The durable journal: segments, group commit, cursors, the checkpoint log.
+        .target(name: "LaForgeJournal", dependencies: ["LaForgeCore"], path: "Sources/LaForgeJournal"),
+        // Configuration, JSON Schema, the plugin loader and runtime, the conformance kit.
+        .target(
+            name: "LaForgePlugins", dependencies: ["LaForgeCore", "PluginABI", "CYAML", "CSodium"],
+            path: "Sources/LaForgePlugins"),
+        // The audit trail: events, ingest, the audit log and its checkpointer, delivery, verify.
+        .target(
+            name: "LaForgeAudit", dependencies: ["LaForgeCore", "LaForgeJournal", "LaForgePlugins", "CSodium"],
+            path: "Sources/LaForgeAudit"),
+        // Envelope encryption over the secret-backend plugins.
+        .target(
+            name: "LaForgeSecrets", dependencies: ["LaForgeCore", "LaForgePlugins", "CSodium"],
+            path: "Sources/LaForgeSecrets"),
+        // Principals, claims_to_roles, authorization, login and the token cache.
+        .target(
+            name: "LaForgeIdentity", dependencies: ["LaForgeCore", "LaForgePlugins", "LaForgeAudit"],
+            path: "Sources/LaForgeIdentity"),
+        // Snapshots, approvals, the deployment guard, provenance, periodic verification.
+        .target(
+            name: "LaForgeGovernance",
+            dependencies: ["LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit"],
+            path: "Sources/LaForgeGovernance"),
+        // The umbrella: re-exports every layer (existing callers keep `import LaForgeHost`).
         .target(
             name: "LaForgeHost",
-            dependencies: ["PluginABI", "CSodium", "CYAML", "COpenSSL"],
-            path: "Sources/Host"),
+            dependencies: [
+                "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
+                "LaForgeIdentity", "LaForgeGovernance",
+            ],
+            path: "Sources/LaForgeHost"),
 
         // The CLI only parses arguments and prints; every decision lives in LaForgeHost.
         .executableTarget(
@@ -64,6 +107,7 @@ let package = Package(
             dependencies: [
                 "LaForgeHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/laforge"),
 
@@ -94,12 +138,22 @@ let package = Package(
             name: "BenchNullSink", dependencies: ["PluginABI"], path: "bench/NullSink",
             publicHeadersPath: "."),
         .executableTarget(
-            name: "laforge-bench", dependencies: ["LaForgeHost", "PluginABI", "CSodium", "HTTPClient", "OpenSSLCrypto"],
+            name: "laforge-bench",
+            dependencies: [
+                "LaForgeHost", "PluginABI", "CSodium", "HTTPClient", "OpenSSLCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Sources/laforge-bench"),
 
         .testTarget(
             name: "LaForgeHostTests",
-            dependencies: ["LaForgeHost", "PluginABI", "HTTPClient"],
+            dependencies: [
+                "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
+                "LaForgeIdentity", "LaForgeGovernance", "PluginABI", "HTTPClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             path: "Tests/HostTests",
             resources: [.copy("Fixtures")]),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import LaForgeHost
+import Logging
 
 /// `laforge-bench sink-down`: memory stays flat while a sink is down. The sink is
 /// `bench/AlwaysRetrySink/always_retry_sink.c` (every write returns RETRY), compiled here.
@@ -97,7 +98,7 @@ struct SinkDownBenchmark {
     // MARK: in-process, delivery retrying while events are recorded
 
     private func measureInProcess(_ workspace: BenchWorkspace, config configPath: String, eventsPath: String) {
-        let quiet = HostLogger(minimumLevel: .error) { _, _ in }
+        let quiet = Logger(minimumLevel: .error) { _, _ in }
         let config: LaForgeConfig
         let log: AuditLog
         let runtime: PluginRuntime

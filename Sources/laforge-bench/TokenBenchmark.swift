@@ -1,6 +1,7 @@
 import COpenSSL
 import Foundation
 import LaForgeHost
+import Logging
 import OpenSSLCrypto
 
 /// `laforge-bench token`: bearer-token validations per second through the OIDC connector plugin
@@ -54,7 +55,7 @@ struct TokenBenchmark {
         do {
             runtime = try PluginRuntime.start(
                 config: try LaForgeConfig.load(path: configPath),
-                options: .init(pluginDirectory: workspace.binaryDirectory, logger: .standardError(minimumLevel: .error)))
+                options: .init(pluginDirectory: workspace.binaryDirectory, logger: Logger(minimumLevel: .error) { _, message in FileHandle.standardError.write(Data("laforge-bench: \(message)\n".utf8)) }))
         } catch { fail("cannot start the OIDC connector: \(error)") }
         defer { runtime.close() }
         let connector = runtime.idpConnectors[0]

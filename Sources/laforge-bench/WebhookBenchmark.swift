@@ -1,6 +1,7 @@
 import Foundation
 import HTTPClient
 import LaForgeHost
+import Logging
 
 /// `laforge-bench webhook`: events/s the SIEMWebhook plugin delivers (journal → delivery worker
 /// → plugin → HTTP) to a loopback receiver, against raw `curl` POSTing the very same request
@@ -104,7 +105,7 @@ struct WebhookBenchmark {
 
     /// Records the events, then times a delivery of all of them through the plugin.
     private func deliver(_ workspace: BenchWorkspace, eventsPath: String, state: String, batchEntries: Int, sinkConfig: String) -> Double {
-        let quiet = HostLogger(minimumLevel: .error) { _, _ in }
+        let quiet = Logger(minimumLevel: .error) { _, _ in }
         let configPath = workspace.writeConfig("\(state).yaml", stateName: state, audit: """
               checkpoints: { every_entries: 0, every_ms: 0 }
               delivery: { batch_entries: \(batchEntries), batch_bytes: 67108864 }
@@ -159,7 +160,7 @@ struct WebhookBenchmark {
     /// The receiver's port is closed: the worker keeps retrying while events are recorded at a
     /// steady pace over `downSeconds`; RSS sampled every 100 ms.
     private func measureReceiverDown(_ workspace: BenchWorkspace, eventsPath: String) {
-        let quiet = HostLogger(minimumLevel: .error) { _, _ in }
+        let quiet = Logger(minimumLevel: .error) { _, _ in }
         let configPath = workspace.writeConfig("down.yaml", stateName: "state-down", audit: """
               delivery: { retry_base_ms: 10, retry_cap_ms: 200 }
               checkpoints: { every_entries: 0, every_ms: 0 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LaForgeHost
+import Logging
 
 /// Options every command that reads the configuration accepts.
 struct GlobalOptions: ParsableArguments {
@@ -26,7 +27,7 @@ struct GlobalOptions: ParsableArguments {
         return "config/laforge.yaml"
     }
 
-    var logger: HostLogger { .standardError(minimumLevel: verbose ? .debug : .warning) }
+    var logger: Logger { .standardError(minimumLevel: verbose ? .debug : .warning) }
 
     /// Loads the configuration, applying --state-dir; errors are printed and mapped to exit 3.
     func loadConfig() throws(ExitCode) -> LaForgeConfig {

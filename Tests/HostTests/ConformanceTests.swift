@@ -1,13 +1,20 @@
 import Foundation
+import Logging
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// `laforge plugins check` on real C plugins: the example must pass without any configuration,
 /// and each broken fixture must be reported by the check that names its one broken rule.
 @Suite struct ConformanceTests {
     /// Plugin log lines are not what these tests look at; keep the test output quiet.
-    static let quietLogger = HostLogger(minimumLevel: .error) { _, _ in }
+    static let quietLogger = Logger(minimumLevel: .error) { _, _ in }
 
     static func check(
         _ source: URL, configs: [PluginCapability: JSONValue] = [:], secretName: String? = nil

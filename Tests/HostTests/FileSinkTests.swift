@@ -1,9 +1,16 @@
 import Foundation
+import Logging
 import PluginABI
 import Synchronization
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 #if canImport(Glibc)
     import Glibc
@@ -40,11 +47,11 @@ import Testing
 
     /// Log lines the plugin sent through the host API.
     final class LogCapture: Sendable {
-        let lines = Mutex<[(LogLevel, String)]>([])
-        var logger: HostLogger {
-            HostLogger(minimumLevel: .debug) { [self] level, message in lines.withLock { $0.append((level, message)) } }
+        let lines = Mutex<[(Logger.Level, String)]>([])
+        var logger: Logger {
+            Logger(minimumLevel: .debug) { [self] level, message in lines.withLock { $0.append((level, message)) } }
         }
-        func messages(_ level: LogLevel) -> [String] { lines.withLock { $0.filter { $0.0 == level }.map(\.1) } }
+        func messages(_ level: Logger.Level) -> [String] { lines.withLock { $0.filter { $0.0 == level }.map(\.1) } }
     }
 
     /// A scratch directory per test.
@@ -212,8 +219,8 @@ import Testing
         #expect(try sink.write(Self.batch([Self.entry(0), Self.entry(1), Self.checkpoint(2)])) == .stored)
         let expected = Self.entryData(0) + "\n" + Self.entryData(1) + "\n" + Self.checkpointLine(2) + "\n"
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(expected.utf8))
-        #expect(metrics.sample("laforge_filesink_bytes_total")?.value == Double(expected.utf8.count))
-        #expect(metrics.sample("laforge_filesink_records_total")?.value == 3)
+        #expect(metrics.sample("laforge_filesink_bytes_total", labels: ["plugin": "file"])?.value == Double(expected.utf8.count))
+        #expect(metrics.sample("laforge_filesink_records_total", labels: ["plugin": "file"])?.value == 3)
     }
 
     @Test func checkpointTextIsEscapedPerRFC8785() throws {

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Runs the vendored JSON-Schema-Test-Suite files (draft 2020-12) for the keywords that
 /// `JSONSchema` implements. A case is skipped only when its schema uses a keyword outside the

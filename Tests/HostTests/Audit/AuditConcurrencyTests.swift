@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Eight `laforge audit emit --stdin` processes append to one state directory at once: the
 /// journal's file lock serializes them into one chain, each process's group of events stays

@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeJournal
+@testable import LaForgePlugins
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// When the journal cannot persist, `emit` says so and records nothing (fail_closed, the
 /// default), or, with `fail_closed: false`, logs that the events were NOT recorded and exits 0.

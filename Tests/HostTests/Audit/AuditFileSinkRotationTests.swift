@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// A FileSink file set rotated by size verifies as a whole, and each rotated file verifies on
 /// its own: it starts with the checkpoint that sealed the previous file, whose signed Merkle

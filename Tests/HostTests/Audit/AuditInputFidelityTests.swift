@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeJournal
+@testable import LaForgePlugins
 
 /// An audit trail stores what it was given or refuses it (#17 item 4): numbers a double cannot
 /// hold as written, a leap second, and roles given as a string are refused with the field (and,

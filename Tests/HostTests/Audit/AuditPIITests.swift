@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Configured PII never reaches the chain: dropped fields are gone, hashed ones hold a keyed
 /// HMAC that `laforge audit hash-value` reproduces from the known value, so they stay searchable.

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// `verify chain --sink` and `audit query --sink` for a sink that reads back its storage
 /// (ABI 1.1 read_back), with the C fixture `readback_sink.c` so the host side is tested apart

@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// `audit emit --stdin` stops at the first bad line: what came before it is recorded (and
 /// reported), that line and everything after it are not, and the error names the line.

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// `laforge verify chain` names the first bad seq and what is wrong for each way a stored chain
 /// can be tampered with: a FileSink file (20 entries, a checkpoint every 5, so line

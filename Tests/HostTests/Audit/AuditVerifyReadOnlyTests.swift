@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeJournal
+@testable import LaForgePlugins
 
 /// `laforge verify chain` never writes: whatever it is shown (a changed checkpoint frame, junk
 /// after a segment, a torn tail), every byte of the state directory is the same afterwards, and

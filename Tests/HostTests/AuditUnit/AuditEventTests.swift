@@ -1,6 +1,13 @@
 import Foundation
+import Logging
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 @Suite struct AuditTimestampTests {
     @Test(arguments: [
@@ -171,7 +178,7 @@ import Testing
         let config = try LaForgeConfig.parse(
             text: "version: 1\nstate_dir: \(directory)\naudit:\n  checkpoints: {every_entries: 1000, every_ms: 100}\n",
             sourceName: "periodic.yaml")
-        let log = try AuditLog.open(config: config, logger: HostLogger(minimumLevel: .error) { _, _ in })
+        let log = try AuditLog.open(config: config, logger: Logger(minimumLevel: .error) { _, _ in })
         try log.emit(AuditEvent(actor: AuditActor(user: "a"), action: "schema.change"))
         let timer = PeriodicCheckpoints(log: log)
         defer { timer.stop() }

@@ -1,6 +1,12 @@
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// The NDJSON transcoder yields, for every line it accepts, exactly the canonical bytes of the
 /// general path (parse, `AuditEvent(json:)`, `canonicalBytes()`); on anything else it steps

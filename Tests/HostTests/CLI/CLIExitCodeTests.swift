@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// The CLI end to end: every bad input gets its message and its documented exit code
 /// (0 ok, 1 verification failed, 2 runtime error, 3 config error, 4 plugin load error, 64 usage),

@@ -1,6 +1,12 @@
 import Foundation
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// The transparency-dev/merkle proof vectors in Fixtures/rfc6962-merkle (see its README).
 enum MerkleFixtures {

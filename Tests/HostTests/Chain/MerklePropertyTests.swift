@@ -1,6 +1,12 @@
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Generated proofs against the verifiers and against a literal transcription of the RFC 6962
 /// §2.1 recursive definitions, over random tree sizes up to 300.

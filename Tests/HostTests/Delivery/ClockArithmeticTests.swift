@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeJournal
+@testable import LaForgePlugins
 
 /// Differences of monotonic clock readings never trap, whatever the readings: a worker's second
 /// reading can be past the deadline its first was before (SIGILL under load, #17).

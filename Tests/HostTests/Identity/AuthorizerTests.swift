@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// claims_to_roles (exact values, regex captures, per-tenant grants) and the authorization
 /// decision (RBAC, `{tenant}` scopes, ABAC conditions, deny before allow, default deny), decoded

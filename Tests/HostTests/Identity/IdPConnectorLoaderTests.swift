@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// ABI 1.1's IdP connector capability through the real loader: a C connector loads and works
 /// end to end (identity buffers released), half-built ones are refused with what to fix, and a

@@ -1,7 +1,13 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Tokens an attacker would send, forged with joserfc by Tests/HostTests/Fixtures/oidc/issuer.py,
 /// each refused by the OIDC connector with a reason that names the problem; and the good tokens

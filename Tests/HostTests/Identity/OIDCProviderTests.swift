@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// The OIDC connector and the identity commands against a real provider, oidc-provider-mock
 /// (scripts/services/oidc): discovery, JWKS, the authorization code flow with PKCE on a loopback

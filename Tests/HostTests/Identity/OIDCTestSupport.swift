@@ -1,6 +1,12 @@
 import Foundation
 import HTTPClient
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Cross-checks `JSONCanonicalizer` against an independent RFC 8785 implementation, the PyPI
 /// package `rfc8785` (DESIGN.md §4): thousands of random audit-event-like values are written

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Crash leftovers are cut off on open; anything else wrong is an error naming file and offset
 /// (Vector #17644/#19759, Fluent Bit #2274: corrupted buffers silently skipping records).

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// KMSSecrets against moto with signature checking on: KMS round trips with encryption contexts,
 /// boto3 decrypting what the plugin encrypted (and the reverse), Secrets Manager string/binary

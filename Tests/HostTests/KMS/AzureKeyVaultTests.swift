@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// KMSSecrets against the Key Vault / Entra ID fake (Fixtures/kms-fakes/azure_fake.py), first proven
 /// with azure-identity, azure-keyvault-keys and azure-keyvault-secrets: RSA-OAEP-256 wrap/unwrap with

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Host envelope encryption through KMSSecrets and moto: fields sealed under cached data keys,
 /// bound to tenant and field, cache bounds (messages, bytes, age, entries), tenant isolation,

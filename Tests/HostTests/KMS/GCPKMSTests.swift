@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// KMSSecrets against the Cloud KMS / Secret Manager fake (Fixtures/kms-fakes/gcp_fake.py), which
 /// is first proven with Google's own SDKs: AAD-bound encryption, CRC32C both ways, service-account

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// The checkpoint signing key stored wrapped by AWS KMS (moto, signature checking on): written
 /// wrapped by `laforge keys wrap`, unwrapped when the audit log opens, checkpoints verify with the

@@ -1,6 +1,12 @@
 import Foundation
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// The loader refuses every malformed plugin with a message that says what to fix, and loads
 /// the well-formed ones (issue 2's bad-input list).

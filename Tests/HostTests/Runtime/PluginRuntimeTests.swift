@@ -1,7 +1,14 @@
 import Foundation
+import Logging
 import PluginABI
 import Testing
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// The config pipeline end to end with the C example plugin: secrets resolved through a
 /// secret-backend plugin, schema validation located in the YAML, defaults, and redaction.
@@ -85,7 +92,7 @@ import Testing
         let runtime = try startRuntime(yaml, pluginDirectory: directory)
         defer { runtime.close() }
         let context = PluginHostContext(
-            instanceName: "probe", logger: HostLogger(minimumLevel: .error) { _, _ in }, metrics: runtime.metrics,
+            instanceName: "probe", logger: Logger(minimumLevel: .error) { _, _ in }, metrics: runtime.metrics,
             secrets: runtime.secrets)
         let table = context.table.pointee
         var buffer = laforge_buffer()
@@ -110,7 +117,58 @@ import Testing
                 table.gauge_set(table.host_ctx, "laforge_test_total", &label, 1, 9)
             }
         }
-        #expect(metrics.sample("laforge_test_total", labels: ["name": "sink"])?.value == 5)
+        #expect(metrics.sample("laforge_test_total", labels: ["name": "sink", "plugin": "probe"])?.value == 5)
         #expect(log.text.contains("registered as a counter and cannot also be a gauge"))
+    }
+
+    @Test func aNameUsedWithOtherLabelNamesIsReportedOnceAndDroppedNotACrash() throws {
+        let log = CapturedLog()
+        let metrics = MetricsRegistry(logger: log.logger)
+        metrics.counterAdd("laforge_test_labels_total", labels: ["sink": "a"], 1)
+        metrics.counterAdd("laforge_test_labels_total", labels: ["sink": "a", "tenant": "t"], 1)
+        metrics.counterAdd("laforge_test_labels_total", labels: [:], 1)
+        metrics.counterAdd("laforge_test_labels_total", labels: ["sink": "b"], 2)
+        #expect(metrics.sample("laforge_test_labels_total", labels: ["sink": "a"])?.value == 1)
+        #expect(metrics.sample("laforge_test_labels_total", labels: ["sink": "b"])?.value == 2)
+        #expect(metrics.sample("laforge_test_labels_total", labels: ["sink": "a", "tenant": "t"]) == nil)
+        let reports = log.text.components(separatedBy: "registered with the labels [sink]").count - 1
+        #expect(reports == 1)
+    }
+
+    @Test func pluginMetricsAreNamespacedByInstanceAndReachTheMetricsBackend() throws {
+        let backend = TestMetricsBackend.shared
+        let log = CapturedLog()
+        let metrics = MetricsRegistry(logger: log.logger)
+        let first = PluginHostContext(instanceName: "audit-a", logger: log.logger, metrics: metrics, secrets: nil)
+        let second = PluginHostContext(instanceName: "audit-b", logger: log.logger, metrics: metrics, secrets: nil)
+        for (context, delta) in [(first, 2.0), (second, 5.0)] {
+            let table = context.table.pointee
+            "forged".withCString { value in
+                "plugin".withCString { name in
+                    var label = laforge_label(name: name, value: value)
+                    table.counter_add(table.host_ctx, "laforge_test_namespaced_total", &label, 1, delta)
+                    table.counter_add(table.host_ctx, "laforge_test_namespaced_total", &label, 1, delta)
+                }
+            }
+        }
+        #expect(metrics.sample("laforge_test_namespaced_total", labels: ["plugin": "audit-a"])?.value == 4)
+        #expect(metrics.sample("laforge_test_namespaced_total", labels: ["plugin": "audit-b"])?.value == 10)
+        #expect(backend.counterTotal("laforge_test_namespaced_total", ["plugin": "audit-a"]) == 4)
+        #expect(backend.counterTotal("laforge_test_namespaced_total", ["plugin": "audit-b"]) == 10)
+        // The plugin's own "plugin" label is replaced and said once per instance, not per sample.
+        #expect(log.text.components(separatedBy: "the metric label \"plugin\" is the host's").count - 1 == 2)
+    }
+
+    @Test func pluginLogLinesCarryTheInstanceAsMetadata() throws {
+        let lines = MetadataCapture()
+        let logger = Logger(label: "test") { _ in MetadataCapture.Handler(capture: lines) }
+        let context = PluginHostContext(instanceName: "siem-eu", logger: logger, metrics: MetricsRegistry(logger: logger), secrets: nil)
+        let table = context.table.pointee
+        table.log(table.host_ctx, Int32(LAFORGE_LOG_WARNING.rawValue), "receiver slow")
+        table.log(table.host_ctx, 99, "unknown level")
+        #expect(lines.all == [
+            .init(level: .warning, message: "plugin siem-eu: receiver slow", plugin: "siem-eu"),
+            .init(level: .error, message: "plugin siem-eu: unknown level", plugin: "siem-eu"),
+        ])
     }
 }

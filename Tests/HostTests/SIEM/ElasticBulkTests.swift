@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// SIEMWebhook's Elastic `_bulk` format against a `_bulk` look-alike with partial item failures:
 /// every item is checked, 409 counts as already stored, the cursor moves only over what the

@@ -2,7 +2,13 @@ import Foundation
 import HTTPClient
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// The shared HTTP client on its own, against the webhook receiver and sockets on 127.0.0.1:
 /// keep-alive reuse, response headers and bodies, and the classification of failures.

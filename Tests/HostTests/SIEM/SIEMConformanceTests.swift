@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// `laforge plugins check libSIEMWebhook.so` — the conformance kit every plugin's CI runs —
 /// against a live receiver, so the batch and re-send checks exercise real deliveries.

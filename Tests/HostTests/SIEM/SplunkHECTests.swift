@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// SIEMWebhook's Splunk HEC format against an HEC look-alike with indexer acknowledgement: the
 /// cursor moves only over acknowledged events, and events awaiting acknowledgement are polled,

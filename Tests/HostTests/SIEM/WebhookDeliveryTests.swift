@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// SIEMWebhook against a real webhook receiver on 127.0.0.1 that verifies every request with
 /// the PyPI `standardwebhooks` package (v1 HMAC) and `cryptography` (v1a Ed25519).

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// Approvals (`laforge approve|reject|annotate`), the approvals policy and the deployment guard
 /// (`laforge guard deploy` and the `DeploymentGuard` API the compiler's deploy path calls).

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// `laforge verify chain --watch INTERVAL [--fail-fast]`: rounds re-verify the journal, file sinks
 /// and snapshots, each recorded as an `audit.verify` event; a tamper between rounds fails the next

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// `laforge provenance export` checked by a real peer: the PyPI in-toto, securesystemslib and
 /// in-toto-attestation packages (scripts/requirements-test.txt) load the DSSE envelope, verify its

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeHost
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// `laforge snapshot sign|list|show` and `laforge verify chain --snapshots`, through the real CLI:
 /// the happy path, and each way the chain can be damaged, named by kind and snapshot.

@@ -1,5 +1,12 @@
 import Foundation
-@testable import LaForgeHost
+import Logging
+@testable import LaForgeAudit
+@testable import LaForgeCore
+@testable import LaForgeGovernance
+@testable import LaForgeIdentity
+@testable import LaForgeJournal
+@testable import LaForgePlugins
+@testable import LaForgeSecrets
 
 /// A fresh plugin directory holding copies of C fixtures under the names a config refers to.
 func makePluginDirectory(_ libraries: [String: String]) throws -> String {
@@ -41,8 +48,8 @@ final class CapturedLog: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
 
-    var logger: HostLogger {
-        HostLogger(minimumLevel: .debug) { [self] level, message in
+    var logger: Logger {
+        Logger(minimumLevel: .debug) { [self] level, message in
             lock.withLock { lines.append("[\(level)] \(message)") }
         }
     }

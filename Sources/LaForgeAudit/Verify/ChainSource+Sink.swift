@@ -1,0 +1,34 @@
+import Foundation
+import LaForgePlugins
+
+extension ChainSource {
+    /// Verifies what a sink stored, read back through its `read_back` (ABI 1.1): the stored
+    /// bytes themselves, so the check is byte-exact, with the sink's own locations in every
+    /// message. A record of a kind this host does not know, or a checkpoint that is not UTF-8,
+    /// is malformed input. Reading stops at the first failure.
+    public static func verifySink(
+        _ sink: AuditSinkInstance, chainID: String?, verifier: ChainVerifier,
+        progress: (UInt64) -> Void = { _ in }
+    ) throws(PluginCallError) -> VerificationReport {
+        var entries: UInt64 = 0
+        try sink.readBack(chainID: chainID) { record in
+            switch record.kind {
+            case .entry:
+                verifier.entry(record.data, at: .described(record.location))
+                entries += 1
+                if entries % 16_384 == 0 { progress(entries) }
+            case .checkpoint:
+                guard let note = String(validating: record.data.bindMemory(to: UInt8.self), as: UTF8.self) else {
+                    verifier.malformed("a stored checkpoint is not UTF-8", location: record.location)
+                    break
+                }
+                verifier.checkpoint(note, location: record.location)
+            case nil:
+                verifier.malformed("the sink returned a record of unknown kind \(record.rawKind)", location: record.location)
+            }
+            return !verifier.hasFailed
+        }
+        progress(entries)
+        return verifier.finish()
+    }
+}

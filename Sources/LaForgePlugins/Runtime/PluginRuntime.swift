@@ -1,0 +1,184 @@
+import Foundation
+import LaForgeCore
+import Logging
+
+/// The host started from a configuration: every configured plugin loaded, checked, configured
+/// and created, secret backends first (sinks may take secrets from them).
+///
+/// Embedders (the compiler, generated services) and the CLI create one of these; `close()`
+/// destroys the instances in reverse order. Libraries stay loaded (they are never unloaded).
+public final class PluginRuntime: @unchecked Sendable {
+    // @unchecked: immutable after start except for close(), which is idempotent per instance.
+    public struct Options: Sendable {
+        /// Overrides LAFORGE_PLUGIN_DIR and `plugin_dir` (the CLI's --plugin-dir).
+        public var pluginDirectory: String?
+        public var environment: [String: String]
+        public var logger: Logger
+        public var metrics: MetricsRegistry
+
+        public init(
+            pluginDirectory: String? = nil,
+            environment: [String: String] = ProcessInfo.processInfo.environment,
+            logger: Logger = .host,
+            metrics: MetricsRegistry? = nil
+        ) {
+            self.pluginDirectory = pluginDirectory
+            self.environment = environment
+            self.logger = logger
+            self.metrics = metrics ?? MetricsRegistry(logger: logger)
+        }
+    }
+
+    public let config: LaForgeConfig
+    public let pluginDirectory: String
+    public let secretBackends: [SecretBackendInstance]
+    public let sinks: [AuditSinkInstance]
+    /// IdP connector instances (identity.connectors), in file order.
+    public let idpConnectors: [IdPConnectorInstance]
+    public let metrics: MetricsRegistry
+    public let secrets: any SecretResolving
+
+    private init(
+        config: LaForgeConfig, pluginDirectory: String, secretBackends: [SecretBackendInstance],
+        sinks: [AuditSinkInstance], idpConnectors: [IdPConnectorInstance], metrics: MetricsRegistry,
+        secrets: any SecretResolving
+    ) {
+        self.config = config
+        self.pluginDirectory = pluginDirectory
+        self.secretBackends = secretBackends
+        self.sinks = sinks
+        self.idpConnectors = idpConnectors
+        self.metrics = metrics
+        self.secrets = secrets
+    }
+
+    /// The plugin directory: --plugin-dir, else LAFORGE_PLUGIN_DIR, else `plugin_dir` (relative
+    /// to the config file), else the folder of the running executable.
+    public static func pluginDirectory(for config: LaForgeConfig, options: Options) -> String {
+        if let explicit = options.pluginDirectory, !explicit.isEmpty { return explicit }
+        if let fromEnvironment = options.environment["LAFORGE_PLUGIN_DIR"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        if let configured = config.pluginDir {
+            if configured.hasPrefix("/") { return configured }
+            let folder = (config.sourcePath as NSString).deletingLastPathComponent
+            return ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(configured)
+        }
+        return PluginPathResolver.defaultDirectory(environment: [:])
+    }
+
+    public static func start(config: LaForgeConfig, options: Options = Options()) throws(RuntimeStartError) -> PluginRuntime {
+        let directory = pluginDirectory(for: config, options: options)
+        let resolver = PluginPathResolver(directory: directory)
+        let trustedKeys: [Ed25519VerifierKey]
+        do {
+            trustedKeys = try config.trustedKeys.map { key throws(KeyFormatError) in
+                try Ed25519VerifierKey(name: key.name, publicKey: key.publicKey)
+            }
+        } catch {
+            throw .config([ConfigError(kind: .invalidValue, file: config.sourcePath, mark: nil, path: [.key("trusted_keys")], message: error.message)])
+        }
+        let secrets = ConfiguredSecretResolver()
+        var created: [AnyObject] = []
+        func closeCreated() {
+            for object in created.reversed() {
+                (object as? AuditSinkInstance)?.close()
+                (object as? SecretBackendInstance)?.close()
+                (object as? IdPConnectorInstance)?.close()
+            }
+        }
+
+        var backends: [SecretBackendInstance] = []
+        var sinks: [AuditSinkInstance] = []
+        var connectors: [IdPConnectorInstance] = []
+        do throws(RuntimeStartError) {
+            for instance in config.pluginInstances {
+                let library = try openLibrary(instance, resolver: resolver, mode: config.mode, trustedKeys: trustedKeys, logger: options.logger)
+                let capability = instance.role.capability
+                guard library.descriptor.capabilities.contains(capability) else {
+                    throw .plugin(PluginLoadError(
+                        .missingCapability, library: library.path, instance: instance.name,
+                        "is configured as \(instance.role.rawValue) but the plugin \(library.descriptor.name) offers only "
+                            + library.descriptor.capabilities.map(\.rawValue).joined(separator: ", ")))
+                }
+                let check: PluginSchemaCheck
+                do { check = try PluginSchemaCheck(schemaText: library.descriptor.configSchemaText(for: capability), library: library.path) }
+                catch { throw .plugin(error) }
+
+                let resolvedConfig: YAMLNode?
+                do {
+                    resolvedConfig = try instance.config?.resolvingSecrets(with: secrets)
+                } catch { throw .config([error]) }
+
+                let normalized: String
+                switch check.normalize(instance, config: resolvedConfig) {
+                case .success(let text): normalized = text
+                case .failure(let failure): throw .config(failure.errors)
+                }
+                let context = PluginHostContext(
+                    instanceName: instance.name, logger: options.logger, metrics: options.metrics, secrets: secrets,
+                    mode: config.mode)
+                do {
+                    switch capability {
+                    case .auditSink:
+                        let sink = try AuditSinkInstance(name: instance.name, library: library, configJSON: normalized, context: context)
+                        sinks.append(sink)
+                        created.append(sink)
+                    case .secretBackend:
+                        let backend = try SecretBackendInstance(name: instance.name, library: library, configJSON: normalized, context: context)
+                        backends.append(backend)
+                        created.append(backend)
+                        secrets.add(backend)
+                    case .idpConnector:
+                        let connector = try IdPConnectorInstance(
+                            name: instance.name, library: library, configJSON: normalized, context: context)
+                        connectors.append(connector)
+                        created.append(connector)
+                    }
+                } catch { throw .plugin(error) }
+            }
+        } catch {
+            closeCreated()
+            throw error
+        }
+        return PluginRuntime(
+            config: config, pluginDirectory: directory, secretBackends: backends, sinks: sinks,
+            idpConnectors: connectors, metrics: options.metrics, secrets: secrets)
+    }
+
+    /// Resolves, signature-checks and opens one instance's library.
+    static func openLibrary(
+        _ instance: PluginInstanceConfig, resolver: PluginPathResolver, mode: LaForgeConfig.Mode,
+        trustedKeys: [Ed25519VerifierKey], logger: Logger
+    ) throws(RuntimeStartError) -> PluginLibrary {
+        do throws(PluginLoadError) {
+            let path = try resolver.resolve(instance.library)
+            let verdict = PluginSignature.verify(libraryAt: path, trustedKeys: trustedKeys)
+            switch (mode, verdict) {
+            case (_, .valid):
+                break
+            case (.production, _):
+                throw PluginLoadError(
+                    .signature, library: path, instance: instance.name,
+                    "mode is production and the plugin is \(verdict) (sign it with `laforge plugins sign \(path) --key KEY` "
+                        + "using a key listed in trusted_keys)")
+            case (.development, .unsigned):
+                logger.info("plugin \(instance.name): \(path) is unsigned (allowed in development mode)")
+            case (.development, .invalid):
+                logger.warning("plugin \(instance.name): \(path) has an \(verdict) (allowed in development mode only)")
+            }
+            return try PluginLibrary.open(path: path)
+        } catch {
+            var located = error
+            located.instance = instance.name
+            throw .plugin(located)
+        }
+    }
+
+    /// Destroys every instance, sinks first, after their calls in flight return.
+    public func close() {
+        for sink in sinks.reversed() { sink.close() }
+        for connector in idpConnectors.reversed() { connector.close() }
+        for backend in secretBackends.reversed() { backend.close() }
+    }
+}
