@@ -78,12 +78,19 @@ struct CheckpointLog {
                 if let next { message += "; a valid checkpoint follows at byte \(next), so this is not a torn tail" }
                 throw JournalError(.corrupt, path: path, offset: offset, message)
             }
+            let kept = try Journal.keepAside(handle, from: offset, to: size)
             try Journal.check(
                 FileIO.truncate(handle.fd, to: offset), path: path, "cannot truncate a torn checkpoint frame")
             try Journal.check(
                 FileIO.datasync(handle.fd), path: path, "cannot sync after truncating a torn checkpoint frame")
+            // A frame of its full length whose digest fails was not cut short by a crash (a
+            // power loss can still leave one): it may be a signed checkpoint changed on disk.
+            var wholeLength = false
+            if case .digestMismatch = defect { wholeLength = true }
             recoveries.append(
-                JournalRecovery(file: path, offset: offset, discardedBytes: size - offset, reason: defect.description))
+                JournalRecovery(
+                    file: path, offset: offset, discardedBytes: size - offset, reason: defect.description, keptAt: kept,
+                    mayBeSignedCheckpoint: wholeLength))
         }
         validLength = scan.end
         count += scan.count

@@ -366,19 +366,31 @@ public final class Journal: @unchecked Sendable {
             } else if let next = try SegmentScan.nextValidFrame(handle, window: window, after: offset, fileEnd: fileEnd) {
                 message += "; a valid frame follows at byte \(next), so this is not a torn tail"
             } else if repair {
+                let kept = try keepAside(handle, from: offset, to: fileEnd)
                 try check(
                     FileIO.truncate(handle.fd, to: offset), path: handle.path, "cannot truncate a torn tail")
                 try check(
                     FileIO.datasync(handle.fd), path: handle.path, "cannot sync after truncating a torn tail")
                 recoveries.append(
                     JournalRecovery(
-                        file: handle.path, offset: offset, discardedBytes: fileEnd - offset, reason: message))
+                        file: handle.path, offset: offset, discardedBytes: fileEnd - offset, reason: message, keptAt: kept))
                 return
             } else {
                 message += " (in a segment that is not the last one)"
             }
         }
         throw JournalError(.corrupt, path: handle.path, offset: offset, message)
+    }
+
+    /// Keeps the bytes a recovery is about to cut in `recovered/` (next to the file); refuses
+    /// the recovery (so nothing is cut) when they cannot be kept.
+    static func keepAside(_ handle: JournalFileHandle, from: UInt64, to: UInt64) throws(JournalError) -> String {
+        let directory = (handle.path as NSString).deletingLastPathComponent
+        switch FileIO.keepAside(handle, from: from, to: to, directory: directory) {
+        case .success(let path): return path
+        case .failure(let error):
+            throw JournalError.io(error.code, path: handle.path, offset: from, "cannot keep the torn tail aside before removing it (nothing was removed)")
+        }
     }
 
     static func openSegment(_ path: String) throws(JournalError) -> JournalFileHandle {

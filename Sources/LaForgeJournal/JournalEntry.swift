@@ -55,14 +55,25 @@ public struct StoredCheckpoint: Sendable, Equatable {
 /// A torn tail the journal cut off: bytes of a write that never completed (a crash mid-write, or
 /// a power loss after the size but before the data reached the disk). Nothing in them was ever
 /// reported as written; they are listed so an operator can see that recovery happened.
+///
+/// Only the writer recovers (when it opens the journal or takes its lock); a verifier reports
+/// the same bytes as a torn tail and changes nothing. The discarded bytes are first copied to
+/// `keptAt` (`<journal>/recovered/<file>.<offset>`), so a recovery never destroys evidence.
 public struct JournalRecovery: Sendable, Equatable, CustomStringConvertible {
     public var file: String
     /// Length of the file after truncation: where the discarded bytes began.
     public var offset: UInt64
     public var discardedBytes: UInt64
     public var reason: String
+    /// Where the discarded bytes were kept (nil if they could not be copied: see `reason`).
+    public var keptAt: String?
+    /// A discarded frame of `checkpoints.log` that was whole-length: it may have been a signed
+    /// checkpoint changed on disk rather than a torn write. Logged as an error.
+    public var mayBeSignedCheckpoint = false
 
     public var description: String {
-        "\(file): discarded a torn tail of \(discardedBytes) bytes at byte \(offset) (\(reason))"
+        (mayBeSignedCheckpoint ? "A CHECKPOINT FRAME WAS REMOVED (it may have been a signed checkpoint altered on disk): " : "")
+            + "\(file): discarded a torn tail of \(discardedBytes) bytes at byte \(offset) (\(reason))"
+            + (keptAt.map { "; the bytes are kept in \($0)" } ?? "")
     }
 }

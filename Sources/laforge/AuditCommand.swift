@@ -46,7 +46,7 @@ func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?, 
     let engine = DeliveryEngine(log: log, runtime: runtime)
     let stop = SignalStop.install { engine.stop() }
     defer { withExtendedLifetime(stop) {} }
-    engine.start(deadline: timeoutMilliseconds.map { monotonicNanoseconds() + UInt64($0) * 1_000_000 }, follow: follow)
+    engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }, follow: follow)
     let results = engine.wait()
     for (sink, caughtUp) in results.sorted(by: { $0.key < $1.key }) where !caughtUp && !follow {
         printError("laforge: sink \(sink) has not received everything yet; the rest stays in the journal (run `laforge audit deliver`)")
@@ -154,7 +154,10 @@ extension AuditCommand {
 
         private func parseJSONEvent(_ text: String) throws -> AuditEvent {
             let value: JSONValue
-            do { value = try JSONParser.parse(text) } catch { throw AuditEventError(field: "", "--json is not valid JSON: \(error)") }
+            do { value = try JSONParser.parse(Array(text.utf8)[...], exactNumbers: true) } catch {
+                if let field = error.field { throw AuditEventError(field: field, "--json: \(error.message)") }
+                throw AuditEventError(field: "", "--json is not valid JSON: \(error)")
+            }
             return try AuditEvent(json: value)
         }
 
@@ -165,11 +168,20 @@ extension AuditCommand {
                     throw AuditEventError(field: "actor.claims", "--claim \(claim): expected NAME=VALUE")
                 }
                 let raw = String(claim[claim.index(after: equals)...])
-                claimValues[String(claim[..<equals])] = (try? JSONParser.parse(raw)) ?? .string(raw)
+                // A value that is JSON is stored as such, unless a number in it would change:
+                // then it is refused, never rounded.
+                do { claimValues[String(claim[..<equals])] = try JSONParser.parse(Array(raw.utf8)[...], exactNumbers: true) } catch {
+                    if error.field != nil { throw AuditEventError(field: "actor.claims.\(claim[..<equals])", error.message) }
+                    claimValues[String(claim[..<equals])] = .string(raw)
+                }
             }
             var dataObject: [String: JSONValue] = [:]
             if let data {
-                guard case .object(let members)? = try? JSONParser.parse(data) else {
+                let parsed: JSONValue
+                do { parsed = try JSONParser.parse(Array(data.utf8)[...], exactNumbers: true) } catch {
+                    throw AuditEventError(field: error.field.map { $0.isEmpty ? "data" : "data.\($0)" } ?? "data", "--data: \(error.message)")
+                }
+                guard case .object(let members) = parsed else {
                     throw AuditEventError(field: "data", "--data must be a JSON object")
                 }
                 dataObject = members

@@ -28,9 +28,26 @@ struct VerifyCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Re-verify the journal, file sinks and snapshots every INTERVAL (500ms, 30s, 5m, 1h) until interrupted.", valueName: "interval"))
         var watch: String?
         @Flag(name: .customLong("fail-fast"), help: "With --watch: exit 1 at the first failing round.") var failFast = false
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Fail on entries no checkpoint covers yet and on a torn tail (default: on in production mode, off in development).")
+        var strict: Bool?
+        @Option(
+            name: .customLong("state"),
+            help: ArgumentHelp(
+                "A file, kept outside the store, with what the last passing run verified: a store that now holds fewer entries or another history fails; updated when this run passes.",
+                valueName: "path"))
+        var statePath: String?
+        @Flag(
+            name: .customLong("from-checkpoint"),
+            help: "With --file or --sink: the files may start at a checkpoint (older rotated files were pruned on purpose); by default a set must start at entry 0.")
+        var fromCheckpoint = false
+        @Flag(name: .customLong("against-journal"), help: "With --sink or --file: compare every entry with the journal's, and the sink's end with the host's delivery cursor.")
+        var againstJournal = false
 
         func validate() throws {
             if file != nil && sink != nil { throw ValidationError("give --file or --sink, not both") }
+            if againstJournal && file == nil && sink == nil { throw ValidationError("--against-journal compares a sink: give --sink NAME or --file PATH") }
             try validateSnapshotOptions()
         }
 
@@ -56,6 +73,24 @@ struct VerifyCommand: ParsableCommand {
                 verifierKeys: keys,
                 origin: config.audit.checkpoints.origin ?? AuditLog.defaultOrigin(chainID: config.audit.chainID),
                 chainID: config.audit.chainID)
+            verifier.strict = strict ?? (config.mode == .production)
+            if let statePath {
+                do { verifier.known = try VerifiedState.load(path: statePath) } catch { throw fail(error.description, LaForgeExit.configError) }
+            }
+            if againstJournal {
+                let journal: (leaves: JournalLeaves?, report: VerificationReport)
+                do { journal = try ChainSource.verifiedJournalLeaves(config: config, verifierKeys: keys) } catch {
+                    throw fail("--against-journal: \(error)", LaForgeExit.runtimeError)
+                }
+                guard let leaves = journal.leaves else {
+                    printReport(journal.report, what: "journal in \(config.stateDir) (the reference for --against-journal)")
+                    throw LaForgeExit.verificationFailed
+                }
+                do { try ChainSource.compare(verifier, sink: sink ?? "", with: leaves, config: config) } catch {
+                    throw fail("--against-journal: \(error)", LaForgeExit.runtimeError)
+                }
+                if sink == nil { verifier.deliveredUpTo = nil }
+            }
             let progress = ProgressBar(enabled: !json && isatty(2) == 1)
             let report: VerificationReport
             let what: String
@@ -65,7 +100,9 @@ struct VerifyCommand: ParsableCommand {
                 guard files.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
                     throw fail("\(path): no such file", LaForgeExit.runtimeError)
                 }
-                report = ChainSource.verifyFiles(files, verifier: verifier) { progress.update($0, $1, unit: "bytes") }
+                report = ChainSource.verifyFiles(files, verifier: verifier, fromCheckpoint: fromCheckpoint) {
+                    progress.update($0, $1, unit: "bytes")
+                }
             } else if let sink {
                 // Any other sink is read back through its plugin (ABI 1.1 read_back).
                 let readBack = try openSinkReadBack(global, sink: sink)
@@ -78,18 +115,19 @@ struct VerifyCommand: ParsableCommand {
                 }
             } else {
                 what = "journal in \(config.stateDir)"
-                let reader: AuditReader
-                do { reader = try AuditReader.open(config: config) } catch {
-                    // The journal's own frame checks found tampering: a verification result.
-                    guard error.kind == .corrupt else { throw fail(error.description, error.exitCode) }
-                    printReport(.unreadableJournal(error.message, location: "journal in \(config.stateDir)"), what: what)
-                    throw LaForgeExit.verificationFailed
-                }
+                // Read from the files, never opened for writing: verification changes nothing.
                 do {
-                    report = try ChainSource.verifyJournal(reader.journal, verifier: verifier) { progress.update($0, $1, unit: "entries") }
+                    report = try ChainSource.verifyJournal(directory: ChainSource.journalDirectory(config), verifier: verifier) {
+                        progress.update($0, $1, unit: "bytes")
+                    }
                 } catch {
                     progress.finish()
                     throw fail("cannot read the journal: \(error)", LaForgeExit.runtimeError)
+                }
+            }
+            if report.isValid, let statePath {
+                do { try VerifiedState(report: report, source: what).save(path: statePath) } catch {
+                    throw fail(error.description, LaForgeExit.runtimeError)
                 }
             }
             progress.finish()
@@ -110,6 +148,7 @@ struct VerifyCommand: ParsableCommand {
                         + "\(report.signaturesChecked) signature\(report.signaturesChecked == 1 ? "" : "s") verified"
                         + (report.lastCheckpointRoot.map { ", root \($0.hexString)" } ?? ""))
                 for warning in report.warnings { print("warning: \(warning)") }
+                if report.uncoveredEntries > 0 { print("note: run with --strict to fail on entries no checkpoint covers") }
             }
         }
 
@@ -140,7 +179,7 @@ final class ProgressBar {
     func update(_ done: UInt64, _ total: UInt64, unit: String) {
         guard enabled, total > 0 else { return }
         let now = monotonicNanoseconds()
-        guard now - lastDraw > 100_000_000 || done == total else { return }
+        guard ClockArithmetic.elapsed(since: lastDraw, now: now) > 100_000_000 || done == total else { return }
         lastDraw = now
         let fraction = min(1, Double(done) / Double(total))
         let width = 30

@@ -59,7 +59,10 @@ extension AuditEvent {
                 guard case .string(let role) = item else { throw fail("actor.roles[\(index)]", "expected string") }
                 roles.append(role)
             }
-        case .string(let single)?: roles = single.isEmpty ? [] : single.split(separator: ",").map(String.init)
+        // A string is refused, not split or wrapped: the record would show an array that was
+        // never sent.
+        case .string(let single)?:
+            throw fail("actor.roles", "expected an array of strings, got the string \(quotedForMessage(single)) (send [\(quotedForMessage(single))] if that is one role)")
         default: throw fail("actor.roles", "expected an array of strings")
         }
         var claims: [String: JSONValue] = [:]
@@ -79,6 +82,12 @@ extension AuditEvent {
         var timestamp = AuditTimestamp.now()
         if let text = try optionalString("timestamp") {
             guard let parsed = AuditTimestamp(rfc3339: text) else {
+                if AuditTimestamp.isLeapSecond(text) {
+                    throw fail(
+                        "timestamp",
+                        "\(quotedForMessage(text)) is a leap second, which a UTC timestamp in microseconds since the epoch cannot hold "
+                            + "(it was stored as the second before): send the time as your clock had it otherwise (…:59.999999Z or the next second)")
+                }
                 throw fail("timestamp", "expected RFC 3339 (2026-11-27T04:16:22.123456Z), got \(quotedForMessage(text))")
             }
             timestamp = parsed

@@ -12,6 +12,7 @@ enum AuditEventDecoder {
     static func decode(_ line: ArraySlice<UInt8>) -> AuditEvent? {
         line.withUnsafeBufferPointer { buffer in
             var reader = JSONByteReader(bytes: buffer)
+            reader.exactNumbers = true  // a number that would change steps aside to the general path, which refuses it
             return try? decodeEvent(&reader)
         }
     }

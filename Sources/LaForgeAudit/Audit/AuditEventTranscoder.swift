@@ -33,6 +33,7 @@ enum AuditEventTranscoder {
 
     static func canonicalBody(_ line: UnsafeBufferPointer<UInt8>, scratch: inout Scratch) -> [UInt8]? {
         var reader = JSONByteReader(bytes: line)
+        reader.exactNumbers = true  // a number that would change steps aside to the general path, which refuses it
         return try? transcodeEvent(&reader, &scratch)
     }
 

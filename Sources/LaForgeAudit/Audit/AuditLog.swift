@@ -65,7 +65,10 @@ public final class AuditLog: @unchecked Sendable {
         } catch {
             throw AuditLogError(error.kind == .corrupt ? .corrupt : .storage, "cannot open the journal: \(error)")
         }
-        notices += journal.recoveries.map { "journal recovery: \($0)" }
+        // Logged rather than listed as notices, so an embedder sees them too (once).
+        for recovery in journal.recoveries {
+            logger.log(level: recovery.mayBeSignedCheckpoint ? .error : .warning, "journal recovery: \(recovery)")
+        }
         return AuditLog(
             config: config, origin: origin, journal: journal, logger: logger, metrics: metrics ?? MetricsRegistry(logger: logger),
             notices: notices,

@@ -66,9 +66,17 @@ public struct AuditTimestamp: Sendable, Equatable, Comparable, CustomStringConve
         out.append(90)
     }
 
+    /// Whether `text` names second 60 (`…T23:59:60Z`): RFC 3339 allows a leap second, but an
+    /// instant counted in microseconds since the epoch (POSIX time) has no room for it, and
+    /// storing the second before would change what the emitter said; `init(rfc3339:)` refuses it.
+    public static func isLeapSecond(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.count >= 20 && bytes[16] == 58 && bytes[17] == UInt8(ascii: "6") && bytes[18] == UInt8(ascii: "0")
+    }
+
     /// Parses RFC 3339 (`Z` or a numeric offset, 0–9 fractional digits, `T` or `t`), normalizing
     /// to UTC. Fractions beyond microseconds must be zero: silently rounding would change what
-    /// the emitter said.
+    /// the emitter said. A leap second (second 60) is refused for the same reason.
     public init?(rfc3339 text: String) {
         let bytes = Array(text.utf8)
         func number(_ start: Int, _ count: Int) -> Int? {
@@ -83,7 +91,7 @@ public struct AuditTimestamp: Sendable, Equatable, Comparable, CustomStringConve
         guard bytes.count >= 20, let year = number(0, 4), bytes[4] == 45, let month = number(5, 2), bytes[7] == 45,
               let day = number(8, 2), bytes[10] == 84 || bytes[10] == 116, let hour = number(11, 2), bytes[13] == 58,
               let minute = number(14, 2), bytes[16] == 58, let second = number(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
         else { return nil }
         var index = 19
         var micros = 0
@@ -120,7 +128,7 @@ public struct AuditTimestamp: Sendable, Equatable, Comparable, CustomStringConve
         parts.tm_mday = Int32(day)
         parts.tm_hour = Int32(hour)
         parts.tm_min = Int32(minute)
-        parts.tm_sec = Int32(min(second, 59))
+        parts.tm_sec = Int32(second)
         let epoch = timegm(&parts)
         // timegm normalizes Feb 30 into March: refuse dates that do not exist.
         guard parts.tm_mday == Int32(day), parts.tm_mon == Int32(month - 1) else { return nil }

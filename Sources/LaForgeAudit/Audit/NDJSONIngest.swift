@@ -190,7 +190,10 @@ public enum NDJSONIngest {
                     event = decoded
                 } else {
                     let value: JSONValue
-                    do { value = try JSONParser.parse(line.bytes) } catch {
+                    do { value = try JSONParser.parse(line.bytes, exactNumbers: true) } catch {
+                        if let field = error.field {
+                            throw AuditEventError(field: field, "\(error.message) (column \(error.column))", line: line.number)
+                        }
                         throw AuditEventError(field: "", "not valid JSON: \(error)", line: line.number)
                     }
                     event = try AuditEvent(json: value, line: line.number)

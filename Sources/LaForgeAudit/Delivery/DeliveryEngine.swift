@@ -49,7 +49,7 @@ public final class DeliveryEngine: @unchecked Sendable {
     /// Delivers everything recorded so far to every sink, within `timeoutMilliseconds`.
     public static func deliverAll(log: AuditLog, runtime: PluginRuntime, timeoutMilliseconds: Int?) -> [String: Bool] {
         let engine = DeliveryEngine(log: log, runtime: runtime)
-        engine.start(deadline: timeoutMilliseconds.map { monotonicNanoseconds() + UInt64($0) * 1_000_000 })
+        engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) })
         return engine.wait()
     }
 }
@@ -69,7 +69,7 @@ extension DeliveryEngine {
             throw error
         }
         engine.drain()
-        let deadline = timeoutMilliseconds.map { monotonicNanoseconds() + UInt64($0) * 1_000_000 }
+        let deadline = timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }
         let target = log.journal.size
         let lastCheckpoint = (try? log.journal.checkpoints().last?.size) ?? nil
         var caughtUp: [String: Bool] = [:]

@@ -9,8 +9,10 @@ final class DeliveryLock: @unchecked Sendable {
 
     private init(fd: Int32) { self.fd = fd }
 
-    /// Takes the lock, polling until `deadline` (nil: wait forever). Nil when not acquired.
-    static func acquire(stateDirectory: String, sink: String, deadline: UInt64?) throws -> DeliveryLock? {
+    /// Takes the lock, polling until `deadline` (nil: no limit) or until `stop` is set, since
+    /// another process (a running `audit deliver --follow`) may hold it for hours and the caller
+    /// has its own deadline to keep. Nil when not acquired.
+    static func acquire(stateDirectory: String, sink: String, deadline: UInt64?, stop: StopSignal? = nil) throws -> DeliveryLock? {
         let directory = (stateDirectory as NSString).appendingPathComponent("cursors")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let fd = open(directory + "/\(sink).lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -22,6 +24,10 @@ final class DeliveryLock: @unchecked Sendable {
                 throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
             }
             if let deadline, monotonicNanoseconds() >= deadline {
+                close(fd)
+                return nil
+            }
+            if stop?.isStopped == true {
                 close(fd)
                 return nil
             }

@@ -55,12 +55,17 @@ public final class DeliveryWorker: @unchecked Sendable {
     ) -> Bool {
         let lock: DeliveryLock?
         do {
-            lock = try DeliveryLock.acquire(stateDirectory: log.stateDirectory, sink: sink.name, deadline: deadline)
+            lock = try DeliveryLock.acquire(stateDirectory: log.stateDirectory, sink: sink.name, deadline: deadline, stop: stop)
         } catch {
             log.logger.error("sink \(sink.name): cannot take the delivery lock: \(error)")
             return false
         }
-        guard let lock else { return false }
+        guard let lock else {
+            if !stop.isStopped {
+                log.logger.warning("sink \(sink.name): another process holds its delivery lock (e.g. `laforge audit deliver --follow`); it delivers what was recorded")
+            }
+            return false
+        }
         defer { withExtendedLifetime(lock) {} }
         defer { syncCursor() }  // before the lock goes: the next holder starts from a durable cursor
         if nextSeq == nil { nextSeq = (try? log.cursors.load(sink.name))?.nextSeq ?? 0 }
@@ -133,7 +138,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         let now = monotonicNanoseconds()
         let since = behindSince ?? now
         behindSince = since
-        let waited = Int((now - since) / 1_000_000)
+        let waited = Int(ClockArithmetic.elapsed(since: since, now: now) / 1_000_000)
         var limit = 0
         if log.isIngestBacklogged { limit = settings.ingestDeferMilliseconds }
         if known - nextSeq < UInt64(settings.batchEntries) { limit = max(limit, settings.lingerMilliseconds) }
@@ -205,7 +210,7 @@ public final class DeliveryWorker: @unchecked Sendable {
 
     private func advance(_ batch: DeliveryBatch, through count: Int) {
         let now = monotonicNanoseconds()
-        let sync = now &- cursorSyncedAt >= Self.cursorSyncIntervalNanoseconds
+        let sync = ClockArithmetic.elapsed(since: cursorSyncedAt, now: now) >= Self.cursorSyncIntervalNanoseconds
         do {
             let cursor = batch.cursor(after: count)
             nextSeq = cursor.nextSeq
@@ -240,10 +245,13 @@ public final class DeliveryWorker: @unchecked Sendable {
             log.logger.error("sink \(sink.name): cannot write the dead-letter file \(deadLetter.path): \(error)")
         }
         log.logger.error("sink \(sink.name): refused \(record.kind == .entry ? "entry" : "checkpoint") \(record.seq) permanently; written to \(deadLetter.path): \(error)")
-        // Record the refusal in the chain itself, except for a refused dead-letter event (a sink
-        // that refuses everything must not make the log grow forever).
-        if record.kind == .entry, let parsed = try? AuditEntry.parse(record.data),
-           parsed.event["action"] == .string("audit.dead_letter") {
+        // Record the refusal in the chain itself, except for the host's own records: a refused
+        // `audit.dead_letter` event or a refused checkpoint. Recording those would add entries
+        // whose delivery fails in turn (and a checkpoint over them, which fails too): with a
+        // sink down and `max_attempts` > 0, one real event became 16 in 15 s. They are in the
+        // dead-letter file, the log and the metric; a later checkpoint covers the same entries.
+        if record.kind == .checkpoint { return }
+        if let parsed = try? AuditEntry.parse(record.data), parsed.event["action"] == .string("audit.dead_letter") {
             return
         }
         let event = AuditEvent(
@@ -263,11 +271,14 @@ public final class DeliveryWorker: @unchecked Sendable {
 
     /// Sleeps up to `milliseconds`, waking early on stop. False when stopped or past deadline.
     private func pause(milliseconds: Int, deadline: UInt64?, stop: StopSignal) -> Bool {
-        var wakeAt = monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
+        var wakeAt = ClockArithmetic.deadline(afterMilliseconds: milliseconds, now: monotonicNanoseconds())
         if let deadline { wakeAt = min(wakeAt, deadline) }
-        while monotonicNanoseconds() < wakeAt {
+        while true {
+            // One reading per step: a second one could already be past `wakeAt`.
+            let now = monotonicNanoseconds()
+            guard now < wakeAt else { break }
             if stop.isStopped { return false }
-            usleep(UInt32(min(20_000, (wakeAt - monotonicNanoseconds()) / 1000 + 1)))
+            usleep(ClockArithmetic.sleepStep(until: wakeAt, now: now))
         }
         if let deadline, monotonicNanoseconds() >= deadline { return false }
         return !stop.isStopped

@@ -5,61 +5,65 @@ import LaForgeJournal
 /// Feeds a `ChainVerifier` from where entries are stored. Each source reports positions a
 /// person can open: `journal seq 41`, `audit.ndjson.2:17`.
 public enum ChainSource {
-    /// Everything in the journal: entries in order, each checkpoint after the entry that
-    /// completes it. `progress` is called with the number of entries read so far.
+    /// Everything in the journal directory `directory`, read from its files without opening the
+    /// journal for writing (`JournalFileReader`): verification never truncates, creates or
+    /// locks out anything. Entries in order, each checkpoint after the entry that completes it;
+    /// the frames' own checks (stored hash, seq, prev_hash in the header) come first, so a
+    /// changed byte is named at its entry. `progress` is called with the bytes read and the
+    /// segments' total size.
     public static func verifyJournal(
-        _ journal: Journal, verifier: ChainVerifier, progress: (UInt64, UInt64) -> Void = { _, _ in }
-    ) throws(JournalError) -> VerificationReport {
-        let total = try journal.currentSize()
-        var checkpoints = try journal.checkpoints()[...]
-        var next: UInt64 = 0
-        func feedCheckpoints(upTo size: UInt64) {
-            while let first = checkpoints.first, first.size <= size {
-                checkpoints.removeFirst()
-                let note: String
-                if let value = try? JSONParser.parse(first.payload), case .string(let text)? = value["note"] {
-                    note = text
-                } else {
-                    verifier.malformed("a stored checkpoint is unreadable", location: "journal checkpoints.log (size \(first.size))")
-                    return
-                }
-                verifier.checkpoint(note, location: "journal checkpoint of size \(first.size)")
-            }
-        }
-        feedCheckpoints(upTo: 0)
-        // The entries are borrowed from the journal's read window, not copied out: verification
-        // reads every byte once and keeps none of it.
-        var nextCheckpointSize = checkpoints.first?.size ?? .max
-        while next < total, !verifier.hasFailed {
-            let start = next
-            try journal.forEachEntry(from: next, to: total) { seq, payload in
+        directory: String, verifier: ChainVerifier, progress: (UInt64, UInt64) -> Void = { _, _ in }
+    ) throws(JournalFileReader.OpenError) -> VerificationReport {
+        let reader = JournalFileReader(directory: directory)
+        let extent = try reader.extent()
+        verifier.requireGenesis = true
+        let (checkpoints, checkpointProblem) = reader.checkpoints(upTo: extent.checkpointLogSize)
+        let totalBytes = extent.segments.reduce(0) { $0 + $1.size }
+        var entries: UInt64 = 0
+        var readBytes: UInt64 = 0
+        reader.walk(extent: extent, checkpoints: checkpoints) { item in
+            switch item {
+            case .entry(let seq, let payload):
                 verifier.entry(payload, at: .journal(seq: seq))
-                next = seq + 1
-                if next >= nextCheckpointSize {
-                    feedCheckpoints(upTo: next)
-                    nextCheckpointSize = checkpoints.first?.size ?? .max
+                entries += 1
+                readBytes += UInt64(payload.count + 80)
+                if entries % 16_384 == 0 { progress(readBytes, totalBytes) }
+            case .checkpoint(_, let payload, let location):
+                if let value = try? JSONParser.parse(payload), case .string(let note)? = value["note"] {
+                    verifier.checkpoint(note, location: location)
+                } else {
+                    verifier.problem(.checkpointForged, seq: nil, location: location, "a stored checkpoint is not {\"note\": \"<signed note>\"}")
                 }
-                if next % 16_384 == 0 { progress(next, total) }
-                return !verifier.hasFailed
+            case .problem(let problem):
+                report(problem, to: verifier)
             }
-            guard next > start else { break }
+            return !verifier.hasFailed
         }
-        progress(next, total)
-        if !verifier.hasFailed, let leftover = checkpoints.first {
-            verifier.checkpoint(
-                (try? JSONParser.parse(leftover.payload))?["note"]?.stringValue ?? "",
-                location: "journal checkpoint of size \(leftover.size)")
-        }
+        if let checkpointProblem, !verifier.hasFailed { report(checkpointProblem, to: verifier) }
+        progress(totalBytes, totalBytes)
         return verifier.finish()
+    }
+
+    private static func report(_ problem: JournalFileReader.Problem, to verifier: ChainVerifier) {
+        let location = problem.seq.map { "journal seq \($0) (\(problem.location))" } ?? problem.location
+        switch problem.kind {
+        case .tornTail: verifier.tornTail(problem.message, location: problem.location)
+        case .changed: verifier.problem(.contentChanged, seq: problem.seq, location: location, problem.message)
+        case .missing: verifier.problem(.entryMissing, seq: problem.seq, location: location, problem.message)
+        case .reordered: verifier.problem(.reordered, seq: problem.seq, location: location, problem.message)
+        case .checkpointChanged:
+            // The header's size field may be the changed byte: a note whose signature still
+            // verifies names the true size.
+            let size = problem.payload.flatMap { try? JSONParser.parse($0)["note"]?.stringValue }.flatMap(verifier.authenticSize) ?? problem.seq
+            verifier.problem(.checkpointForged, seq: size, location: problem.location, problem.message)
+        }
     }
 
     /// The files of a FileSink file set, oldest first: `PATH.1`, `PATH.2`, …, then `PATH`.
     /// A numbered path (`audit.ndjson.3`) is verified alone, from the checkpoint it starts with.
     public static func fileSet(for path: String) -> [String] {
         let name = (path as NSString).lastPathComponent
-        if let dot = name.lastIndex(of: "."), Int(name[name.index(after: dot)...]) != nil {
-            return [path]
-        }
+        if rotationNumber(path) != nil { return [path] }
         let directory = (path as NSString).deletingLastPathComponent
         let folder = directory.isEmpty ? "." : directory
         let rotated = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
@@ -72,16 +76,30 @@ public enum ChainSource {
         return rotated + [path]
     }
 
+    /// `N` of a rotated `PATH.N`, nil for the active file.
+    static func rotationNumber(_ path: String) -> Int? {
+        let name = (path as NSString).lastPathComponent
+        guard let dot = name.lastIndex(of: ".") else { return nil }
+        return Int(name[name.index(after: dot)...])
+    }
+
     /// Verifies FileSink NDJSON files in order: entry lines verbatim, checkpoint lines
     /// `{"checkpoint":"<note>"}`. Each file is read in blocks and its lines are verified where
     /// they lie in the block, so memory stays flat whatever the file's size.
     public static func verifyFiles(
-        _ paths: [String], verifier: ChainVerifier, progress: (UInt64, UInt64) -> Void = { _, _ in }
+        _ paths: [String], verifier: ChainVerifier, fromCheckpoint: Bool = false, progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) -> VerificationReport {
         let totalBytes = paths.reduce(UInt64(0)) { sum, path in
             sum + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? UInt64) ?? 0)
         }
         var readBytes: UInt64 = 0
+        // A whole set (not one numbered file verified alone, nor files an operator pruned and
+        // verifies with `fromCheckpoint`) starts at entry 0: with its first file or files
+        // removed, the rest would verify from the checkpoint they start with. A file removed
+        // from the middle leaves a gap the checkpoints show.
+        if !fromCheckpoint, paths.count > 1 || paths.first.map({ rotationNumber($0) == nil }) ?? false {
+            verifier.requireGenesis = true
+        }
         let checkpointPrefix: StaticString = #"{"checkpoint":"#
         let reader = LineReader()
         for path in paths where !verifier.hasFailed {

@@ -30,6 +30,31 @@ public final class ChainVerifier {
     /// How many records after a gap are searched for the missing entry before calling it missing.
     static let reorderWindow = 4096
     public private(set) var report = VerificationReport()
+    /// The roots of the verified checkpoints, and the root at `knownSize` when one was asked for:
+    /// what a kept `VerifiedState` is compared with.
+    private var rootsSeen: [(size: UInt64, root: [UInt8])] = []
+    /// A tree size whose root is wanted (the one a kept `VerifiedState` names) though no
+    /// checkpoint may sit exactly there in this store (a FileSink set rotated differently).
+    public var knownSize: UInt64?
+    /// Set for a whole store (the journal, a FileSink set from its first file): the input must
+    /// start at entry 0, not at a checkpoint that carries a frontier (which only a single
+    /// numbered file verified alone may do).
+    public var requireGenesis = false
+    /// Entries no checkpoint covers, and a torn tail, fail instead of warning.
+    public var strict = false
+    /// The last verified state of this store, kept outside it (`VerifiedState`).
+    /// The journal to compare a sink with (`--against-journal`), and the seq the host's cursor
+    /// says it delivered the sink up to (entries below it must be in the sink).
+    public var journal: JournalLeaves?
+    public var deliveredUpTo: UInt64?
+    /// Keep every accepted entry's leaf hash in `leaves` (a journal verified to compare sinks with).
+    public var collectsLeaves = false
+    public private(set) var leaves = JournalLeaves()
+    public var known: VerifiedState? {
+        didSet { knownSize = known?.checkpointSize }
+    }
+    /// The size of the checkpoint the input started from, when it did not start at entry 0.
+    private var startSize: UInt64?
 
     public static let frontierExtensionPrefix = MerkleFrontier.checkpointExtensionPrefix
 
@@ -110,13 +135,26 @@ public final class ChainVerifier {
             return fail(.contentChanged, 0, location.description, "the first entry's prev_hash must be all zeros")
         }
         if let previousHash, link.prevHash != previousHash {
-            return fail(
-                .contentChanged, want - 1, lastEntryLocation.description,
-                "entry \(want - 1)'s hash \(previousHash.bytes.hexString.prefix(16))… differs from the prev_hash entry \(want) "
-                    + "recorded (\(link.prevHash.bytes.hexString.prefix(16))…): entry \(want - 1) was changed, or entry \(want)'s prev_hash was")
+            return brokenLink(at: want, computed: previousHash, recorded: link.prevHash, location: location)
         }
         let hash = SHA256.leafHash(bytes)
         frontier.append(hash)
+        if frontier.size == knownSize { rootsSeen.append((frontier.size, frontier.root())) }
+        if collectsLeaves { leaves.append(hash) }
+        if let journal {
+            switch journal.matches(want, hash) {
+            case nil:
+                return fail(
+                    .contentChanged, want, location.description,
+                    "the sink holds entry \(want), which the journal does not (it holds \(journal.count) entries): the entry was added outside the host")
+            case false?:
+                return fail(
+                    .contentChanged, want, location.description,
+                    "entry \(want) differs from the journal's entry \(want) (leaf hash \(hash.hexString)): the sink's copy was changed")
+            case true?:
+                break
+            }
+        }
         previousHash = ChainHash(hash)
         expected = want + 1
         lastEntryLocation = location
@@ -124,6 +162,27 @@ public final class ChainVerifier {
         report.lastSeq = want
         report.entries += 1
         return true
+    }
+
+    /// A link that does not hold between entry `seq - 1` and entry `seq`. Either entry `seq - 1`
+    /// was changed (its hash is then unrelated to the recorded prev_hash) or entry `seq`'s
+    /// prev_hash was edited (the two then still agree in most hex digits: an edit changes a
+    /// few, while two unrelated SHA-256 values share about 4 of 64). The full hashes are shown,
+    /// with the first digit where they differ, so two equal-looking prefixes cannot mislead.
+    private func brokenLink(at seq: UInt64, computed: ChainHash, recorded: ChainHash, location: EntryLocation) -> Bool {
+        let computedHex = Array(computed.bytes.hexString.utf8)
+        let recordedHex = Array(recorded.bytes.hexString.utf8)
+        let differing = zip(computedHex, recordedHex).filter { $0 != $1 }.count
+        let firstDifference = computedHex.indices.first { computedHex[$0] != recordedHex[$0] } ?? 0
+        let hashes = "entry \(seq - 1) hashes to \(computed.bytes.hexString), entry \(seq) records prev_hash \(recorded.bytes.hexString) "
+            + "(\(differing) of 64 hex digits differ, the first at digit \(firstDifference + 1))"
+        if differing <= 32 {
+            return fail(.contentChanged, seq, location.description, "entry \(seq)'s prev_hash was edited: \(hashes)")
+        }
+        return fail(
+            .contentChanged, seq - 1, lastEntryLocation.description,
+            "entry \(seq - 1)'s hash differs from the prev_hash entry \(seq) recorded: entry \(seq - 1) was changed, "
+                + "or entry \(seq)'s prev_hash was replaced: \(hashes)")
     }
 
     /// Reports a gap that the look-ahead did not close: entries before an entry or a checkpoint
@@ -151,11 +210,13 @@ public final class ChainVerifier {
         do {
             opened = try Checkpoint.open(note: note, verifiers: verifierKeys, expectedOrigin: origin)
         } catch {
+            // A note whose structure was damaged cannot have its signature checked: it was
+            // changed after signing, which is what "forged" reports.
             switch error {
-            case .forged, .noKnownSignature:
-                return fail(.checkpointForged, nil, location, error.description)
+            case .forged, .noKnownSignature, .malformedNote:
+                return fail(.checkpointForged, Self.claimedSize(note: note), location, error.description)
             default:
-                return fail(.checkpointInconsistent, nil, location, error.description)
+                return fail(.checkpointInconsistent, Self.claimedSize(note: note), location, error.description)
             }
         }
         let checkpoint = opened.checkpoint
@@ -176,8 +237,15 @@ public final class ChainVerifier {
         }
         let carried = checkpoint.extensions.first { $0.hasPrefix(Self.frontierExtensionPrefix) }
         if expected == nil {
+            if requireGenesis {
+                return fail(
+                    .entryMissing, 0, location,
+                    "the input starts at the checkpoint of size \(checkpoint.size), not at entry 0: entries 0…\(max(checkpoint.size, 1) - 1) "
+                        + "(the first file or files of the set) are missing")
+            }
             // The input starts at a checkpoint (a rotated file): its signed frontier is the
             // starting point, authenticated because its root must equal the signed root.
+            startSize = checkpoint.size
             guard let carried, let bytes = Data(base64Encoded: String(carried.dropFirst(Self.frontierExtensionPrefix.count))),
                   let start = try? MerkleFrontier(serialized: Array(bytes))
             else {
@@ -217,9 +285,38 @@ public final class ChainVerifier {
                     + "\(checkpoint.rootHash.hexString.prefix(16))…: entry \(last) was changed (every earlier entry is linked)")
         }
         report.checkpoints += 1
+        if rootsSeen.last?.size != checkpoint.size { rootsSeen.append((checkpoint.size, root)) }
         report.lastCheckpointSize = checkpoint.size
         report.lastCheckpointRoot = root
         return true
+    }
+
+    /// The tree size a checkpoint note claims on its second line, read without trusting it:
+    /// where a checkpoint that fails to open is located.
+    static func claimedSize(note: String) -> UInt64? {
+        let lines = note.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false)
+        return lines.count >= 2 ? UInt64(lines[1]) : nil
+    }
+
+    /// The size a checkpoint note names when its signature verifies under a trusted key.
+    public func authenticSize(note: String) -> UInt64? {
+        (try? Checkpoint.open(note: note, verifiers: verifierKeys, expectedOrigin: origin))?.0.size
+    }
+
+    /// Records a problem the source found in its own framing (a journal frame whose stored hash
+    /// does not match, a cut segment), with the seq it concerns.
+    @discardableResult
+    public func problem(_ kind: VerificationFailure.Kind, seq: UInt64?, location: String, _ message: String) -> Bool {
+        guard !hasFailed else { return false }
+        return fail(kind, seq, location, message)
+    }
+
+    /// Records bytes at the end of the store that are a frame cut short: what a crashed writer
+    /// leaves until it next opens the store. Reported, never repaired here; a failure under
+    /// `strict`.
+    public func tornTail(_ message: String, location: String) {
+        guard !hasFailed else { return }
+        report.tornTail = "\(location): \(message)"
     }
 
     /// Records input that is neither an entry nor a checkpoint (a torn or garbled line).
@@ -229,16 +326,61 @@ public final class ChainVerifier {
         return fail(.malformed, expected, location, reason)
     }
 
+    /// Ends the stream. Entries after the last checkpoint are linked but signed by nobody (a
+    /// forger who can write the store can append them), and a torn tail is unfinished: both
+    /// are warnings, or failures when `strict` (the default in production). `known`, the last
+    /// verified state that the verifier kept outside the store, makes a store that shrank or
+    /// whose history changed a failure.
     public func finish() -> VerificationReport {
         if !hasFailed, let waiting = pending {
             pending = nil
             _ = reportGap(waiting)
         }
+        let end = expected ?? 0
+        if !hasFailed, let known {
+            if end < known.entries {
+                let range = known.entries - end == 1 ? "entry \(end)" : "entries \(end)…\(known.entries - 1)"
+                _ = fail(
+                    .entryMissing, end, known.source,
+                    "the store holds \(end) entries but held \(known.entries) when last verified (\(known.verifiedAt)): \(range) were removed")
+            } else if let size = known.checkpointSize, let root = known.checkpointRoot, size > 0, size >= startSize ?? 0, !rootsSeen.contains(where: { $0.size == size && $0.root == root }) {
+                _ = fail(
+                    .checkpointInconsistent, size, known.source,
+                    "the tree of size \(size) verified on \(known.verifiedAt) had root \(root.hexString); the store no longer gives that root: its history was rewritten")
+            }
+        }
+        if !hasFailed, let journal {
+            if let delivered = deliveredUpTo, end < delivered {
+                let range = delivered - end == 1 ? "entry \(end) is" : "entries \(end)…\(delivered - 1) are"
+                _ = fail(
+                    .entryMissing, end, lastEntryLocation.description,
+                    "\(range) missing from the sink: the host delivered it up to seq \(delivered - 1) (its cursor), the sink ends at seq \(Int64(end) - 1)")
+            } else if journal.count > end {
+                report.behindJournal = journal.count - end
+                report.warnings.append(
+                    "the sink is \(journal.count - end) entr\(journal.count - end == 1 ? "y" : "ies") behind the journal (\(journal.count) entries; not delivered yet)")
+            } else {
+                report.behindJournal = 0
+            }
+        }
         if !hasFailed {
             let covered = report.lastCheckpointSize ?? 0
-            if let end = expected, end > covered {
-                report.warnings.append(
-                    "\(end - covered) entr\(end - covered == 1 ? "y" : "ies") after the last checkpoint \(covered == 0 ? "(there is none) " : "")are linked but not yet covered by a signature")
+            report.uncoveredEntries = end > covered ? end - covered : 0
+            if end > covered {
+                let text =
+                    "\(end - covered) entr\(end - covered == 1 ? "y" : "ies") after the last checkpoint \(covered == 0 ? "(there is none) " : "")are linked but not yet covered by a signature"
+                if strict {
+                    _ = fail(.notCovered, covered, lastEntryLocation.description, text + " (--strict)")
+                } else {
+                    report.warnings.append(text)
+                }
+            }
+        }
+        if !hasFailed, let torn = report.tornTail {
+            if strict {
+                _ = fail(.malformed, end, torn, "a torn tail (--strict)")
+            } else {
+                report.warnings.append("torn tail: \(torn)")
             }
         }
         return report

@@ -15,6 +15,9 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
         case checkpointInconsistent = "checkpoint inconsistent"
         /// The input cannot be read as entries and checkpoints at all.
         case malformed = "malformed"
+        /// Entries after the last checkpoint, which no signature covers (a failure only under
+        /// `--strict`; `seq` is the first of them).
+        case notCovered = "not covered"
     }
 
     public var kind: Kind
@@ -41,15 +44,15 @@ public struct VerificationReport: Sendable {
     public var lastCheckpointRoot: [UInt8]?
     public var failure: VerificationFailure?
     public var warnings: [String] = []
+    /// Entries after the last checkpoint (linked, but signed by nobody yet).
+    public var uncoveredEntries: UInt64 = 0
+    /// Where the store ends inside a frame, if it does (a torn write not yet recovered).
+    public var tornTail: String?
+    /// Compared with the journal (`--against-journal`): entries the journal holds beyond the
+    /// sink's last one.
+    public var behindJournal: UInt64?
 
     public var isValid: Bool { failure == nil }
-
-    /// The journal's own frame checks refused to open it (a changed, missing or reordered frame).
-    public static func unreadableJournal(_ message: String, location: String) -> VerificationReport {
-        var report = VerificationReport()
-        report.failure = VerificationFailure(kind: .contentChanged, seq: nil, location: location, message: message)
-        return report
-    }
 
     public func jsonValue() -> JSONValue {
         var object: [String: JSONValue] = [
@@ -63,6 +66,9 @@ public struct VerificationReport: Sendable {
         if let lastSeq { object["last_seq"] = .number(Double(lastSeq)) }
         if let lastCheckpointSize { object["last_checkpoint_size"] = .number(Double(lastCheckpointSize)) }
         if let lastCheckpointRoot { object["last_checkpoint_root"] = .string(lastCheckpointRoot.hexString) }
+        object["uncovered_entries"] = .number(Double(uncoveredEntries))
+        if let tornTail { object["torn_tail"] = .string(tornTail) }
+        if let behindJournal { object["behind_journal"] = .number(Double(behindJournal)) }
         if let failure {
             var detail: [String: JSONValue] = [
                 "kind": .string(failure.kind.rawValue), "location": .string(failure.location), "message": .string(failure.message),

@@ -12,6 +12,9 @@ public struct JSONParseError: Error, CustomStringConvertible, Equatable, Sendabl
     public let column: Int
     /// What is wrong, phrased for the person who wrote the document.
     public let message: String
+    /// The member path of the offending value (`data.amount`, `data.list[2]`), when the parser
+    /// tracked it (exact-number parsing of audit input).
+    public var field: String?
 
     public init(offset: Int, line: Int, column: Int, message: String) {
         self.offset = offset

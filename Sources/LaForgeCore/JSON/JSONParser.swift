@@ -21,6 +21,20 @@ public enum JSONParser {
         return try result.get()
     }
 
+    /// As `parse`, refusing with `exactNumbers` any number a double cannot hold as written
+    /// (`12345678901234567890123`, `-9007199254740993`): audit input is stored as given or
+    /// refused, never rounded. The error names the member path (`JSONParseError.field`).
+    public static func parse(_ bytes: ArraySlice<UInt8>, exactNumbers: Bool) throws(JSONParseError) -> JSONValue {
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParseError) -> JSONValue in
+                var reader = JSONByteReader(bytes: buffer)
+                reader.exactNumbers = exactNumbers
+                return try reader.parseDocument()
+            }
+        }
+        return try result.get()
+    }
+
     /// Parses a slice in place (an NDJSON line inside a read buffer) without copying it.
     public static func parse(_ bytes: ArraySlice<UInt8>) throws(JSONParseError) -> JSONValue {
         let result = bytes.withUnsafeBufferPointer { buffer in
@@ -47,6 +61,11 @@ package struct JSONByteReader {
     package let bytes: UnsafeBufferPointer<UInt8>
     package var index = 0
     package var depth = 0
+    /// Refuse numbers a double cannot hold as written (see `JSONParser.parse(_:exactNumbers:)`).
+    package var exactNumbers = false
+    /// With `exactNumbers`: the member names and array indexes down to the value being parsed,
+    /// to name the field of a refused number.
+    var path: [String] = []
 
     package init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -131,7 +150,9 @@ package struct JSONByteReader {
             }
             index += 1
             skipWhitespace()
+            if exactNumbers { path.append(key) }
             let value = try parseValue()
+            if exactNumbers { path.removeLast() }
             if members.updateValue(value, forKey: key) != nil {
                 // RFC 7493 §2.3: parsers disagree on which duplicate wins, so the only safe
                 // answer is to refuse the document.
@@ -166,7 +187,9 @@ package struct JSONByteReader {
             if peek() == UInt8(ascii: "]") {
                 throw error(at: index, "a trailing comma is not allowed before \"]\"")
             }
+            if exactNumbers { path.append("[\(elements.count)]") }
             elements.append(try parseValue())
+            if exactNumbers { path.removeLast() }
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","):
@@ -241,7 +264,69 @@ package struct JSONByteReader {
             // Silently turning 1e-400 into 0 would change the meaning of the document.
             throw error(at: start, "number \(text) is too small to represent as a 64-bit floating-point value")
         }
+        if exactNumbers {
+            var canonical: [UInt8] = []
+            JSONCanonicalizer.writeNumber(value, into: &canonical)
+            if !Self.sameDecimal(Array(literal), canonical) {
+                var refused = error(
+                    at: start,
+                    "number \(text) cannot be stored as written: as a 64-bit floating-point value it is \(String(decoding: canonical, as: UTF8.self)) "
+                        + "(integers beyond ±2^53 are not I-JSON, RFC 7493 §2.2): send it as a string")
+                refused.field = path.reduce("") { $1.hasPrefix("[") || $0.isEmpty ? $0 + $1 : $0 + "." + $1 }
+                throw refused
+            }
+        }
         return .number(value)
+    }
+
+    /// Whether two JSON number literals denote the same decimal value (`1.0` and `1`, `1e2` and
+    /// `100`, `-0` and `0` do; `9007199254740993` and `9007199254740992` do not).
+    static func sameDecimal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        func normalized(_ literal: [UInt8]) -> (negative: Bool, digits: [UInt8], exponent: Int) {
+            var negative = false
+            var digits: [UInt8] = []
+            var exponent = 0
+            var index = 0
+            if index < literal.count, literal[index] == UInt8(ascii: "-") {
+                negative = true
+                index += 1
+            }
+            var afterPoint = false
+            while index < literal.count, literal[index] != UInt8(ascii: "e"), literal[index] != UInt8(ascii: "E") {
+                if literal[index] == UInt8(ascii: ".") {
+                    afterPoint = true
+                } else {
+                    digits.append(literal[index])
+                    if afterPoint { exponent -= 1 }
+                }
+                index += 1
+            }
+            if index < literal.count {
+                index += 1
+                var sign = 1
+                if index < literal.count, literal[index] == UInt8(ascii: "+") || literal[index] == UInt8(ascii: "-") {
+                    sign = literal[index] == UInt8(ascii: "-") ? -1 : 1
+                    index += 1
+                }
+                var value = 0
+                // Saturate: an exponent this large already made the value 0 or infinite.
+                while index < literal.count {
+                    value = min(value * 10 + Int(literal[index] - UInt8(ascii: "0")), 1 << 40)
+                    index += 1
+                }
+                exponent += sign * value
+            }
+            while let first = digits.first, first == UInt8(ascii: "0") { digits.removeFirst() }
+            while let last = digits.last, last == UInt8(ascii: "0") {
+                digits.removeLast()
+                exponent += 1
+            }
+            if digits.isEmpty { return (false, [], 0) }
+            return (negative, digits, exponent)
+        }
+        let left = normalized(a)
+        let right = normalized(b)
+        return left.negative == right.negative && left.digits == right.digits && left.exponent == right.exponent
     }
 
     /// Whether every digit before the exponent is zero (`0.000e5` is a legitimate zero).

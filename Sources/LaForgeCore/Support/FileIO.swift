@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -125,6 +126,34 @@ package enum FileIO {
             }
             return 0
         }
+    }
+}
+
+extension FileIO {
+    /// Copies bytes `from..<to` of `handle` to `<directory>/recovered/<file name>.<from>` and
+    /// syncs it, before a recovery truncates them: the writer may cut a torn tail, never lose
+    /// what it cut. Returns the copy's path, or the errno.
+    package static func keepAside(_ handle: JournalFileHandle, from: UInt64, to: UInt64, directory: String) -> Result<String, Failure> {
+        let folder = directory + "/recovered"
+        if let (error, _) = createDirectories(folder) { return .failure(Failure(code: error)) }
+        let path = folder + "/" + (handle.path as NSString).lastPathComponent + ".\(from)"
+        let count = Int(to - from)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        switch pread(handle.fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), at: from) {
+        case .failure(let error): return .failure(error)
+        case .success: break
+        }
+        let fd: Int32
+        switch open(path, O_WRONLY | O_CREAT | O_TRUNC) {
+        case .failure(let error): return .failure(error)
+        case .success(let value): fd = value
+        }
+        defer { _ = Glibc.close(fd) }
+        var error = pwriteAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<count]), at: 0)
+        if error == 0 { error = datasync(fd) }
+        if error == 0 { error = syncDirectory(folder) }
+        return error == 0 ? .success(path) : .failure(Failure(code: error))
     }
 }
 

@@ -63,8 +63,9 @@ public final class ChainWatch: @unchecked Sendable {
 
     /// Verifies everything once and records the round.
     public func round(_ number: Int) -> Round {
-        var checks = [verifyJournal()]
-        checks += verifySinks()
+        let (journalCheck, leaves) = verifyJournal()
+        var checks = [journalCheck]
+        checks += verifySinks(against: leaves)
         checks.append(verifySnapshots())
         var round = Round(number: number, checks: checks)
         var results: [String: JSONValue] = [:]
@@ -109,21 +110,24 @@ public final class ChainWatch: @unchecked Sendable {
             chainID: config.audit.chainID)
     }
 
-    private func verifyJournal() -> Check {
+    /// The journal, read from its files (never opened for writing), and its leaf hashes for the
+    /// sinks to be compared with.
+    private func verifyJournal() -> (Check, JournalLeaves?) {
         let what = "journal"
         do {
-            let reader = try AuditReader.open(config: config)
-            defer { reader.journal.close() }
-            let report = try ChainSource.verifyJournal(reader.journal, verifier: try chainVerifier())
-            return Check(what: what, passed: report.isValid, detail: report.failure.map { "\($0)" } ?? "\(report.entries) entries")
+            let keys = try AuditReader.verifierKeys(config: config) + extraKeys
+            let (leaves, report) = try ChainSource.verifiedJournalLeaves(config: config, verifierKeys: keys)
+            return (Check(what: what, passed: report.isValid, detail: report.failure.map { "\($0)" } ?? "\(report.entries) entries"), leaves)
         } catch let error as AuditLogError {
-            return Check(what: what, passed: false, detail: error.message)
+            return (Check(what: what, passed: false, detail: error.message), nil)
         } catch {
-            return Check(what: what, passed: false, detail: "cannot read the journal: \(error)")
+            return (Check(what: what, passed: false, detail: "cannot read the journal: \(error)"), nil)
         }
     }
 
-    private func verifySinks() -> [Check] {
+    /// Each FileSink's files, compared with the journal when it verified: a sink that lost
+    /// delivered entries or holds entries the journal does not fails; one behind is reported.
+    private func verifySinks(against leaves: JournalLeaves?) -> [Check] {
         config.sinks.map { sink in
             let what = "sink:\(sink.name)"
             guard sink.library.contains("FileSink"), let path = sink.configJSON["path"]?.stringValue else {
@@ -133,11 +137,17 @@ public final class ChainWatch: @unchecked Sendable {
             guard files.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
                 return Check(what: what, passed: nil, detail: "\(path) does not exist yet")
             }
-            do throws(AuditLogError) {
-                let report = ChainSource.verifyFiles(files, verifier: try chainVerifier())
-                return Check(what: what, passed: report.isValid, detail: report.failure.map { "\($0)" } ?? "\(report.entries) entries")
-            } catch {
+            do {
+                let verifier = try chainVerifier()
+                if let leaves { try ChainSource.compare(verifier, sink: sink.name, with: leaves, config: config) }
+                let report = ChainSource.verifyFiles(files, verifier: verifier)
+                let behind = report.behindJournal.map { $0 > 0 ? ", \($0) behind the journal" : "" } ?? ""
+                return Check(
+                    what: what, passed: report.isValid, detail: report.failure.map { "\($0)" } ?? "\(report.entries) entries\(behind)")
+            } catch let error as AuditLogError {
                 return Check(what: what, passed: false, detail: error.message)
+            } catch {
+                return Check(what: what, passed: false, detail: "\(error)")
             }
         }
     }

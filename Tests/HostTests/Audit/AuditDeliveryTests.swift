@@ -233,3 +233,25 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: setup.sandbox.stateDirectory + "/deadletter/flaky.ndjson"))
     }
 }
+
+/// With a sink down and `max_attempts` > 0, the refusals the host records never feed
+/// themselves: one real event gives one `audit.dead_letter` event, and the checkpoints over them
+/// are dead-lettered without new events (#17: one event became 16 in 15 s).
+@Suite struct AuditDeadLetterLoopTests {
+    @Test func deadLettersAreNotDeadLetteredInTurn() throws {
+        let setup = try AuditDeliveryTests().setup(
+            sinkOptions: "fail_first: 1000000000", checkpointEvery: 1, deliveryOptions: "    max_attempts: 2\n")
+        defer { setup.log.journal.close() }
+        _ = try setup.log.emit(auditEvent("real"))
+        try setup.log.signCheckpoint()
+        let runtime = try setup.startRuntime()
+        defer { runtime.close() }
+        // Delivery catches up (everything dead-lettered) instead of chasing its own records.
+        let results = DeliveryEngine.deliverAll(log: setup.log, runtime: runtime, timeoutMilliseconds: 20_000)
+        #expect(results == ["flaky": true], "\(setup.captured.text)")
+        #expect(setup.log.journal.size == 2)
+        let entries = try setup.log.journal.entries(from: 0, maxCount: 10, maxBytes: 1 << 20)
+        let actions = try entries.map { try AuditEntry.parse($0.payload).event["action"]?.stringValue }
+        #expect(actions == ["schema.change", "audit.dead_letter"])
+    }
+}

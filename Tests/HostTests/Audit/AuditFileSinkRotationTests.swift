@@ -60,7 +60,7 @@ import Testing
             covered += alone.report?["entries"]?.intValue ?? 0
         }
         if let active = try? sandbox.read(path), !active.isEmpty {
-            let alone = try sandbox.verifyChain(["--file", copyAlone(path)])
+            let alone = try sandbox.verifyChain(["--file", copyAlone(path), "--from-checkpoint"])
             #expect(alone.status == 0, "active file: \(alone.result.output)")
             covered += alone.report?["entries"]?.intValue ?? 0
         }

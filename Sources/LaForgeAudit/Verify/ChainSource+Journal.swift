@@ -1,0 +1,35 @@
+import Foundation
+import LaForgeCore
+import LaForgeJournal
+import LaForgePlugins
+
+extension ChainSource {
+    /// Verifies the journal of `config` and returns its leaf hashes, for comparing sinks with it
+    /// (`verify chain --sink NAME --against-journal`, and a periodic verifier such as
+    /// `ChainWatch` or `serve`'s). The journal is read, never opened for writing. When the
+    /// journal itself fails, its report is returned instead of leaves.
+    public static func verifiedJournalLeaves(
+        config: LaForgeConfig, verifierKeys: [Ed25519VerifierKey]
+    ) throws(JournalFileReader.OpenError) -> (leaves: JournalLeaves?, report: VerificationReport) {
+        let verifier = ChainVerifier(
+            verifierKeys: verifierKeys,
+            origin: config.audit.checkpoints.origin ?? AuditLog.defaultOrigin(chainID: config.audit.chainID),
+            chainID: config.audit.chainID)
+        verifier.collectsLeaves = true
+        let report = try verifyJournal(directory: journalDirectory(config), verifier: verifier)
+        return (report.isValid ? verifier.leaves : nil, report)
+    }
+
+    /// Sets `verifier` up to compare the sink `sink` with `leaves`: every entry must be the
+    /// journal's, and every entry the host's cursor says it delivered must be there.
+    public static func compare(
+        _ verifier: ChainVerifier, sink: String, with leaves: JournalLeaves, config: LaForgeConfig
+    ) throws(JournalError) {
+        verifier.journal = leaves
+        verifier.deliveredUpTo = try CursorStore(stateDirectory: config.stateDir).load(sink)?.nextSeq
+    }
+
+    public static func journalDirectory(_ config: LaForgeConfig) -> String {
+        (config.stateDir as NSString).appendingPathComponent("journal")
+    }
+}
