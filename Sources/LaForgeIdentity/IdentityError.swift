@@ -15,6 +15,9 @@ public struct IdentityError: Error, Sendable, CustomStringConvertible {
         case connectorContract
         /// Reading or writing the token cache failed.
         case io
+        /// A secret was given where others can read it (a token as a command-line argument in
+        /// production).
+        case insecureInput
     }
 
     public var kind: Kind

@@ -38,6 +38,11 @@ public final class EnvelopeCipher: @unchecked Sendable {
         return try result.get()
     }
 
+    public func seal(_ plaintext: SecretValue, context: EnvelopeContext) throws(EnvelopeError) -> [UInt8] {
+        let result = plaintext.withUnsafeBytes { bytes in Result { () throws(EnvelopeError) in try seal(bytes, context: context) } }
+        return try result.get()
+    }
+
     public func seal(_ plaintext: UnsafeRawBufferPointer, context: EnvelopeContext) throws(EnvelopeError) -> [UInt8] {
         let cacheKey = DataKeyCache.Key(
             backend: backend.name, keyID: keyID ?? "", contextDigest: context.keyContextDigest, wrappedDigest: nil)
@@ -132,11 +137,9 @@ public final class EnvelopeCipher: @unchecked Sendable {
                 return DataKeyCache.DataKey(plaintext: generated.plaintext, wrapped: generated.wrapped)
             }
             // The backend leaves key generation to the host: make it here and have the KMS wrap it.
-            var fresh = [UInt8](repeating: 0, count: Self.dataKeyCount)
-            defer { fresh.withUnsafeMutableBytes { sodium_memzero($0.baseAddress, $0.count) } }
-            randombytes_buf(&fresh, fresh.count)
+            let fresh = SecretValue.random(count: Self.dataKeyCount)
             let wrapped = try backend.encrypt(keyID: keyID, plaintext: fresh, context: context.keyContext)
-            return DataKeyCache.DataKey(plaintext: SecretValue(bytes: fresh), wrapped: wrapped)
+            return DataKeyCache.DataKey(plaintext: fresh, wrapped: wrapped)
         } catch {
             throw Self.backendError(error, "generating a data key", backend: backend.name, tenant: context.tenant)
         }

@@ -10,6 +10,7 @@ extension IdentityError {
         case .denied, .notLoggedIn: return LaForgeExit.verificationFailed
         case .unavailable, .connectorContract, .io: return LaForgeExit.runtimeError
         case .notConfigured: return LaForgeExit.configError
+        case .insecureInput: return ExitCode.validationFailure
         }
     }
 }

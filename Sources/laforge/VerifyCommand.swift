@@ -54,23 +54,19 @@ struct VerifyCommand: ParsableCommand {
         func run() throws {
             let config = try global.loadConfig()
             if snapshots || watch != nil { return try runSnapshotsOrWatch(config) }
-            var extraKeys: [Ed25519VerifierKey] = []
+            var extraKeys: [(path: String, key: Ed25519VerifierKey)] = []
             for path in keyFiles {
-                do { extraKeys.append(try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8))) } catch {
+                do { extraKeys.append((path, try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8)))) } catch {
                     throw fail("\(path): \(error)", LaForgeExit.configError)
                 }
             }
-            let keys: [Ed25519VerifierKey]
-            do { keys = try AuditReader.verifierKeys(config: config) + extraKeys } catch {
+            // The keys the verdict rests on, reported with it.
+            let trustedKeys: [TrustedVerifierKey]
+            do { trustedKeys = try AuditReader.trustedVerifierKeys(config: config, commandLineKeys: extraKeys) } catch {
                 throw fail(error.description, error.exitCode)
             }
-            guard !keys.isEmpty else {
-                throw fail(
-                    "no checkpoint verifier key: pass --key PATH.pub, or set audit.checkpoints.key_file / verifier_keys",
-                    LaForgeExit.configError)
-            }
             let verifier = ChainVerifier(
-                verifierKeys: keys,
+                verifierKeys: trustedKeys.map(\.key),
                 origin: config.audit.checkpoints.origin ?? AuditLog.defaultOrigin(chainID: config.audit.chainID),
                 chainID: config.audit.chainID)
             verifier.strict = strict ?? (config.mode == .production)
@@ -79,11 +75,11 @@ struct VerifyCommand: ParsableCommand {
             }
             if againstJournal {
                 let journal: (leaves: JournalLeaves?, report: VerificationReport)
-                do { journal = try ChainSource.verifiedJournalLeaves(config: config, verifierKeys: keys) } catch {
+                do { journal = try ChainSource.verifiedJournalLeaves(config: config, verifierKeys: trustedKeys.map(\.key)) } catch {
                     throw fail("--against-journal: \(error)", LaForgeExit.runtimeError)
                 }
                 guard let leaves = journal.leaves else {
-                    printReport(journal.report, what: "journal in \(config.stateDir) (the reference for --against-journal)")
+                    printReport(journal.report, what: "journal in \(config.stateDir) (the reference for --against-journal)", trustedKeys: trustedKeys)
                     throw LaForgeExit.verificationFailed
                 }
                 do { try ChainSource.compare(verifier, sink: sink ?? "", with: leaves, config: config) } catch {
@@ -131,15 +127,21 @@ struct VerifyCommand: ParsableCommand {
                 }
             }
             progress.finish()
-            printReport(report, what: what)
+            printReport(report, what: what, trustedKeys: trustedKeys)
             if !report.isValid { throw LaForgeExit.verificationFailed }
         }
 
-        private func printReport(_ report: VerificationReport, what: String) {
+        private func printReport(_ report: VerificationReport, what: String, trustedKeys: [TrustedVerifierKey]) {
             if json {
-                printJSON(report.jsonValue())
+                var value = report.jsonValue()
+                if case .object(var members) = value {
+                    members["trusted_keys"] = .array(trustedKeys.map { $0.jsonValue() })
+                    value = .object(members)
+                }
+                printJSON(value)
             } else if let failure = report.failure {
                 printError("laforge: verify chain: \(what): FAILED: \(failure)")
+                for trusted in trustedKeys { printError("trusted checkpoint key \(trusted.key) from \(trusted.source)") }
             } else {
                 print(
                     "\(what): OK — \(report.entries) entr\(report.entries == 1 ? "y" : "ies")"
@@ -147,6 +149,7 @@ struct VerifyCommand: ParsableCommand {
                         + ", \(report.checkpoints) checkpoint\(report.checkpoints == 1 ? "" : "s"), "
                         + "\(report.signaturesChecked) signature\(report.signaturesChecked == 1 ? "" : "s") verified"
                         + (report.lastCheckpointRoot.map { ", root \($0.hexString)" } ?? ""))
+                for trusted in trustedKeys { print("trusted checkpoint key \(trusted.key) from \(trusted.source)") }
                 for warning in report.warnings { print("warning: \(warning)") }
                 if report.uncoveredEntries > 0 { print("note: run with --strict to fail on entries no checkpoint covers") }
             }

@@ -191,17 +191,39 @@ package struct AuditKeys {
 }
 
 extension AuditKeys {
-    /// The checkpoint verifier keys available without generating anything: the signer's
-    /// `.pub` (or the public half of the private key file) and the configured older keys.
+    /// The checkpoint verifier keys available without generating anything.
     func existingVerifierKeys() throws(AuditLogError) -> [Ed25519VerifierKey] {
-        let keyPath = path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint")
-        var signer: Ed25519VerifierKey?
-        if let text = try? String(contentsOfFile: keyPath + ".pub", encoding: .utf8) {
-            signer = try? Ed25519VerifierKey(parsing: text)
+        try trustedVerifierKeys().map(\.key)
+    }
+
+    /// The keys a verifier trusts, each with its source: the configured
+    /// `audit.checkpoints.verifier_keys` (pinned) and, in development mode only, the signer's own
+    /// key found next to `key_file` (its `.pub`, or the public half of the private key file).
+    /// Production never takes that one: whoever can write the state directory could replace it
+    /// together with a re-signed chain, so the verdict must rest on keys pinned elsewhere (the
+    /// configuration, or `--key` on the command line).
+    package func trustedVerifierKeys() throws(AuditLogError) -> [TrustedVerifierKey] {
+        var trusted: [TrustedVerifierKey] = []
+        if config.mode == .development {
+            let keyPath = path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint")
+            if let text = try? String(contentsOfFile: keyPath + ".pub", encoding: .utf8), let key = try? Ed25519VerifierKey(parsing: text) {
+                trusted.append(TrustedVerifierKey(key: key, source: "the signer's key file \(keyPath).pub (development mode only)", isPinned: false))
+            } else if let key = try? Ed25519SigningKey(contentsOfFile: keyPath) {
+                trusted.append(
+                    TrustedVerifierKey(key: key.verifierKey, source: "the signer's key file \(keyPath) (development mode only)", isPinned: false))
+            }
         }
-        if signer == nil, let key = try? Ed25519SigningKey(contentsOfFile: keyPath) {
-            signer = key.verifierKey
+        let file = (config.sourcePath as NSString).lastPathComponent
+        for (index, text) in config.audit.checkpoints.verifierKeys.enumerated() {
+            do {
+                let key = try Ed25519VerifierKey(parsing: text)
+                if !trusted.contains(where: { $0.key == key }) {
+                    trusted.append(TrustedVerifierKey(key: key, source: "audit.checkpoints.verifier_keys[\(index)] in \(file)", isPinned: true))
+                }
+            } catch {
+                throw AuditLogError(.configuration, "audit.checkpoints.verifier_keys: \(error.message)")
+            }
         }
-        return try verifierKeys(signer: signer)
+        return trusted
     }
 }

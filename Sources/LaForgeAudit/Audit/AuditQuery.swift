@@ -146,8 +146,29 @@ public struct AuditReader: Sendable {
 }
 
 extension AuditReader {
-    /// The checkpoint verifier keys of a configuration that exist on disk (never generated).
+    /// The checkpoint verifier keys of a configuration that exist on disk (never generated; in
+    /// production only the pinned ones, see `trustedVerifierKeys`).
     public static func verifierKeys(config: LaForgeConfig) throws(AuditLogError) -> [Ed25519VerifierKey] {
         try AuditKeys(config: config).existingVerifierKeys()
+    }
+
+    /// The keys a verifier of this configuration trusts and where each comes from: the
+    /// configuration's, then `commandLineKeys` (`--key PATH`). In production none is taken from
+    /// next to the signing key, and an empty result is an error that says how to pin one.
+    public static func trustedVerifierKeys(
+        config: LaForgeConfig, commandLineKeys: [(path: String, key: Ed25519VerifierKey)]
+    ) throws(AuditLogError) -> [TrustedVerifierKey] {
+        var trusted = try AuditKeys(config: config).trustedVerifierKeys()
+        for (path, key) in commandLineKeys where !trusted.contains(where: { $0.key == key }) {
+            trusted.append(TrustedVerifierKey(key: key, source: "--key \(path)", isPinned: true))
+        }
+        guard !trusted.isEmpty else {
+            throw AuditLogError(
+                .configuration,
+                config.mode == .production
+                    ? "no pinned checkpoint verifier key: in mode: production the verifier never trusts the key next to the journal (whoever controls the state directory could re-sign the chain); pin it in audit.checkpoints.verifier_keys or pass --key PATH.pub"
+                    : "no checkpoint verifier key: pass --key PATH.pub, or set audit.checkpoints.key_file / verifier_keys")
+        }
+        return trusted
     }
 }

@@ -27,9 +27,8 @@ public enum WrappedCheckpointKey {
         guard parts.count == 5, var data = Data(base64Encoded: String(parts[4])), data.count == 33 else {
             throw KeyFormatError("cannot encode the signing key")
         }
-        var seed = Array(data.dropFirst())
+        let seed = SecretValue(bytes: data.dropFirst())
         data.resetBytes(in: 0..<data.count)
-        defer { sodium_memzero(&seed, seed.count) }
         let name = key.name
         let keyIDHex = key.verifierKey.keyIDHex
         do {

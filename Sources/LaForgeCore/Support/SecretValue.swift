@@ -15,6 +15,13 @@ public final class SecretValue: @unchecked Sendable, CustomStringConvertible, Cu
         count = bytes.count
     }
 
+    /// `count` random bytes (libsodium's CSPRNG) written straight into the locked storage.
+    public static func random(count: Int) -> SecretValue {
+        let value = SecretValue(bytes: repeatElement(UInt8(0), count: count))
+        randombytes_buf(value.storage.baseAddress!, count)
+        return value
+    }
+
     public convenience init(string: String) {
         self.init(bytes: Array(string.utf8))
     }

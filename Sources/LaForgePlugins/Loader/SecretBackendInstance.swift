@@ -35,19 +35,39 @@ public final class SecretBackendInstance: @unchecked Sendable {
         }
     }
 
+    /// Encrypts secret plaintext: the plugin reads it straight from the `SecretValue`.
+    public func encrypt(keyID: String?, plaintext: SecretValue, context: [UInt8]) throws(PluginCallError) -> [UInt8] {
+        try plaintext.withUnsafeBytes { bytes in
+            Result { () throws(PluginCallError) in try encrypt(keyID: keyID, plaintext: bytes, context: context) }
+        }.get()
+    }
+
+    /// Encrypts plaintext that is not secret to the caller (tests, conformance probes); secret
+    /// bytes go through the `SecretValue` overload, so no array copy of them is made.
     public func encrypt(keyID: String?, plaintext: [UInt8], context: [UInt8]) throws(PluginCallError) -> [UInt8] {
+        try plaintext.withUnsafeBytes { bytes in
+            Result { () throws(PluginCallError) in try encrypt(keyID: keyID, plaintext: bytes, context: context) }
+        }.get()
+    }
+
+    private func encrypt(keyID: String?, plaintext: UnsafeRawBufferPointer, context: [UInt8]) throws(PluginCallError) -> [UInt8] {
         guard let encrypt = vtable.encrypt else { throw unsupported("encrypt") }
-        return try keyOperation("encrypt", keyID: keyID, input: plaintext, context: context) { key, input, ctx, out in
+        return try keyOperation("encrypt", keyID: keyID, input: plaintext, context: context, output: { Array($0) }) { key, input, ctx, out in
             encrypt(handle.handle, key, input, ctx, out)
         }
     }
 
+    /// The plaintext goes from the plugin's buffer into the `SecretValue` directly (the plugin then
+    /// zeroes its buffer in release): no intermediate copy exists to be left in the heap.
     public func decrypt(keyID: String?, ciphertext: [UInt8], context: [UInt8]) throws(PluginCallError) -> SecretValue {
         guard let decrypt = vtable.decrypt else { throw unsupported("decrypt") }
-        let bytes = try keyOperation("decrypt", keyID: keyID, input: ciphertext, context: context) { key, input, ctx, out in
-            decrypt(handle.handle, key, input, ctx, out)
-        }
-        return SecretValue(bytes: bytes)
+        return try ciphertext.withUnsafeBytes { input in
+            Result { () throws(PluginCallError) in
+                try keyOperation("decrypt", keyID: keyID, input: input, context: context, output: SecretValue.init(bytes:)) { key, input, ctx, out in
+                    decrypt(handle.handle, key, input, ctx, out)
+                }
+            }
+        }.get()
     }
 
     /// A fresh data key and its wrapped form; nil when the plugin leaves generation to the host.
@@ -83,22 +103,23 @@ public final class SecretBackendInstance: @unchecked Sendable {
         PluginCallError(.failed(.unsupported), instance: name, function: function, "the plugin does not offer \(function)")
     }
 
-    private func keyOperation(
-        _ function: String, keyID: String?, input: [UInt8], context: [UInt8],
+    /// One encrypt/decrypt call; `output` turns the plugin's buffer into the result before the
+    /// buffer is released.
+    private func keyOperation<Output>(
+        _ function: String, keyID: String?, input: UnsafeRawBufferPointer, context: [UInt8],
+        output: (UnsafeBufferPointer<UInt8>) -> Output,
         _ body: (UnsafePointer<CChar>?, laforge_bytes, laforge_bytes, UnsafeMutablePointer<laforge_buffer>) -> Int32
-    ) throws(PluginCallError) -> [UInt8] {
-        try handle.call(function) { () throws(PluginCallError) -> [UInt8] in
+    ) throws(PluginCallError) -> Output {
+        try handle.call(function) { () throws(PluginCallError) -> Output in
             var buffer = laforge_buffer()
             let code = withOptionalCString(keyID) { key in
-                input.withUnsafeBufferPointer { inputBytes in
-                    context.withUnsafeBufferPointer { contextBytes in
-                        body(
-                            key, laforge_bytes(data: inputBytes.baseAddress, len: inputBytes.count),
-                            laforge_bytes(data: contextBytes.baseAddress, len: contextBytes.count), &buffer)
-                    }
+                context.withUnsafeBufferPointer { contextBytes in
+                    body(
+                        key, laforge_bytes(data: input.baseAddress?.assumingMemoryBound(to: UInt8.self), len: input.count),
+                        laforge_bytes(data: contextBytes.baseAddress, len: contextBytes.count), &buffer)
                 }
             }
-            return try takeBuffer(&buffer, code: code, function: function) { Array($0) }
+            return try takeBuffer(&buffer, code: code, function: function, as: output)
         }
     }
 

@@ -1,0 +1,48 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Searches this process's writable memory (heap, anonymous mappings, thread stacks) through
+/// /proc/self/mem for bytes equal to `masked` XOR `mask`, so the secret being searched for never
+/// has to exist in the test itself: the test holds only its masked form, and memory is compared
+/// byte by byte against it unmasked on the fly (candidates found with memchr on the first byte).
+enum ProcessMemoryScan {
+    static func contains(masked: [UInt8], mask: UInt8) throws -> Bool {
+        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        let memory = open("/proc/self/mem", O_RDONLY)
+        guard memory >= 0 else { throw AuditTestFailure("cannot open /proc/self/mem: \(String(cString: strerror(errno)))") }
+        defer { close(memory) }
+        let chunkSize = 1 << 22
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize + masked.count, alignment: 16)
+        defer { scratch.deallocate() }
+        let bytes = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let first = Int32(masked[0] ^ mask)
+        for line in maps.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2, fields[1].hasPrefix("rw") else { continue }
+            let bounds = fields[0].split(separator: "-")
+            guard bounds.count == 2, var start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16) else { continue }
+            while start < end {
+                let count = Int(min(UInt(chunkSize + masked.count), end - start))
+                let read = pread(memory, scratch.baseAddress!, count, off_t(Int64(bitPattern: UInt64(start))))
+                guard read > 0 else { break }
+                var offset = 0
+                while offset + masked.count <= read, let hit = memchr(bytes + offset, first, read - masked.count + 1 - offset) {
+                    let position = UnsafeMutableRawPointer(hit).assumingMemoryBound(to: UInt8.self) - bytes
+                    var matched = 1
+                    while matched < masked.count, bytes[position + matched] ^ mask == masked[matched] { matched += 1 }
+                    if matched == masked.count {
+                        memset(scratch.baseAddress!, 0, scratch.count)
+                        return true
+                    }
+                    offset = position + 1
+                }
+                start += UInt(chunkSize)
+            }
+        }
+        memset(scratch.baseAddress!, 0, scratch.count)
+        return false
+    }
+}
