@@ -3,6 +3,16 @@ import PackageDescription
 
 // System libraries come from Debian's -dev packages (see README.md); each is a module map with
 // pkg-config so the compiler and linker flags come from the distribution, not from this file.
+// What every test target links: each host module (a test target is named after what it tests,
+// and may reach into any layer to set a scenario up), the shared support library and the tools.
+let testSupportDependencies: [Target.Dependency] = [
+    "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
+    "LaForgeIdentity", "LaForgeGovernance", "PluginABI", "HTTPClient",
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "CoreMetrics", package: "swift-metrics"),
+    .product(name: "MetricsTestKit", package: "swift-metrics"),
+]
+
 let package = Package(
     name: "laforge-runtime",
     products: [
@@ -151,17 +161,28 @@ let package = Package(
             ],
             path: "Sources/laforge-bench"),
 
-        .testTarget(
-            name: "LaForgeHostTests",
-            dependencies: [
-                "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
-                "LaForgeIdentity", "LaForgeGovernance", "PluginABI", "HTTPClient",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "MetricsTestKit", package: "swift-metrics"),
-            ],
-            path: "Tests/HostTests",
+        // What the test targets share: sandboxes, the CLI runner, the C plugin builder, the real
+        // services' fixtures. Tests mirror the modules: one target per host module (what it
+        // tests, not what it imports), one per plugin, the CLI, and the umbrella's own checks.
+        .target(
+            name: "LaForgeTestSupport",
+            dependencies: testSupportDependencies,
+            path: "Tests/LaForgeTestSupport",
             resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/CLITests"),
+        .testTarget(name: "FileSinkTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/FileSinkTests"),
+        .testTarget(name: "KMSSecretsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/KMSSecretsTests"),
+        .testTarget(name: "LaForgeAuditTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeAuditTests"),
+        .testTarget(name: "LaForgeCoreTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeCoreTests"),
+        .testTarget(name: "LaForgeGovernanceTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeGovernanceTests"),
+        .testTarget(name: "LaForgeHostTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeHostTests"),
+        .testTarget(name: "LaForgeIdentityTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeIdentityTests"),
+        .testTarget(name: "LaForgeJournalTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeJournalTests"),
+        .testTarget(name: "LaForgePluginsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgePluginsTests"),
+        .testTarget(name: "LaForgeSecretsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeSecretsTests"),
+        .testTarget(name: "OIDCConnectorTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/OIDCConnectorTests"),
+        .testTarget(name: "PostgresAuditTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/PostgresAuditTests"),
+        .testTarget(name: "SIEMWebhookTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/SIEMWebhookTests"),
         // The plugin kit on its own (its glue driven through the C function pointers); the shipped
         // plugins are tested through the host, from their built .so files.
         .testTarget(name: "LaForgePluginKitTests", dependencies: ["LaForgePluginKit"], path: "Tests/LaForgePluginKitTests"),

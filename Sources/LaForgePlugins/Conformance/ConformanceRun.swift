@@ -78,7 +78,7 @@ struct ConformanceRun {
         case .idpConnector:
             log.skip(
                 capability, "tokens",
-                "IdP connectors need a live identity provider; their token checks run in Tests/HostTests/Identity")
+                "IdP connectors need a live identity provider; their token checks run in Tests/OIDCConnectorTests/Identity")
         }
     }
 
