@@ -156,7 +156,9 @@ import Testing
                 with: "mode: production\ntrusted_keys:\n  - name: plugins\n    public_key: \(Data(try Ed25519SigningKey.generate(name: "plugins").verifierKey.publicKey).base64EncodedString())")
         let productionConfig = sandbox.root + "/production.yaml"
         try production.write(toFile: productionConfig, atomically: true, encoding: .utf8)
-        let inProduction = try sandbox.verifyChain(["--file", path], config: productionConfig)
+        // Production trusts only pinned keys: the auditor names the signer's public key.
+        let pinned = sandbox.stateDirectory + "/keys/checkpoint.pub"
+        let inProduction = try sandbox.verifyChain(["--file", path, "--key", pinned], config: productionConfig)
         #expect(inProduction.status == 1, "\(inProduction.result.output)")
     }
 
