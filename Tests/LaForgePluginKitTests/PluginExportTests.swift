@@ -4,7 +4,8 @@ import Testing
 
 /// The kit's entry, descriptor and vtable glue, driven through the C function pointers exactly
 /// as a host drives a loaded plugin (the shipped plugins are tested through the host instead).
-@Suite struct PluginExportTests {
+/// Serialized: `failedCreate…` counts `ProbeSink.destroyed`, which the other tests also bump.
+@Suite(.serialized) struct PluginExportTests {
     @Test func entryAnswersTheDescriptorToAHostOfTheSameMajor() throws {
         let descriptor = try #require(call(probeExport, major: UInt16(LAFORGE_ABI_VERSION_MAJOR), minor: 0).descriptor)
         #expect(descriptor.pointee.struct_size == UInt32(MemoryLayout<laforge_plugin_descriptor>.size))
