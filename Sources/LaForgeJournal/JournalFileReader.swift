@@ -50,8 +50,9 @@ public struct JournalFileReader {
         public var description: String { "\(location): \(message)" }
     }
 
-    public enum Item {
-        case entry(seq: UInt64, payload: UnsafeRawBufferPointer)
+    package enum Item {
+        /// `leafHash` is the frame's stored hash, already checked against the payload.
+        case entry(seq: UInt64, payload: UnsafeRawBufferPointer, leafHash: ChainHash)
         case checkpoint(size: UInt64, payload: [UInt8], location: String)
         case problem(Problem)
     }
@@ -197,7 +198,7 @@ public struct JournalFileReader {
     /// Visits the entries of the segments in `extent` in chain order, with the checkpoints in
     /// `checkpoints` placed after the entry that completes each, and any problem (after which
     /// the walk stops). `visit` returns false to stop.
-    public func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], _ visit: (Item) -> Bool) {
+    package func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], _ visit: (Item) -> Bool) {
         var pendingCheckpoints = checkpoints[...]
         func placeCheckpoints(upTo size: UInt64) -> Bool {
             while let (checkpoint, location) = pendingCheckpoints.first, checkpoint.size <= size {
@@ -288,7 +289,7 @@ public struct JournalFileReader {
                                 + "\(previousHash.bytes.hexString): the chain is broken here")))
                         return
                     }
-                    guard visit(.entry(seq: expected, payload: payload)) else { return }
+                    guard visit(.entry(seq: expected, payload: payload, leafHash: header.hash)) else { return }
                     previousHash = header.hash
                     expected += 1
                     offset += UInt64(header.frameCount)
