@@ -97,6 +97,14 @@ import Testing
         #expect(Self.result(report, .auditSink, "strict-schema") == nil)
     }
 
+    /// docs/ABI.md: with a NULL schema the host passes only {}, so a plugin may ignore its
+    /// configuration; the kit does not fail it for accepting malformed JSON it is never given.
+    @Test func aSchemalessPluginThatIgnoresItsConfigPasses() throws {
+        let report = try Self.check(fixtureURL("plugins/abi_1_0_sink.c"))
+        #expect(Self.result(report, .auditSink, "malformed-config")?.outcome == .skip)
+        #expect(report.failed == 0, "\(Self.results(report, .fail))")
+    }
+
     @Test func failingCreateIsAFailWithItsLastError() throws {
         let report = try Self.check(fixtureURL("plugins/create_fails.c"))
         let create = try #require(Self.result(report, .auditSink, "create"))
