@@ -105,6 +105,26 @@ import Testing
         #expect(report.failed == 0, "\(Self.results(report, .fail))")
     }
 
+    /// A sink that answers RETRY to every well-formed batch never delivers: the kit re-sends as
+    /// the host would and fails it; one that stores on a re-send passes.
+    @Test func aSinkThatNeverStoresFailsAndOneThatStoresOnResendPasses() throws {
+        let directory = try temporaryDirectory("kit-retry")
+        func report(failFirst: Int) throws -> ConformanceReport {
+            try Self.check(
+                fixtureURL("plugins/flaky_sink.c"),
+                configs: [.auditSink: ["path": .string(directory + "/\(failFirst).lines"), "fail_first": .number(Double(failFirst))]])
+        }
+        let never = try report(failFirst: 1000)
+        let batch = try #require(Self.result(never, .auditSink, "batch"))
+        #expect(batch.outcome == .fail)
+        #expect(batch.detail.contains("delivers nothing"), "\(batch.detail)")
+        #expect(Self.result(never, .auditSink, "idempotent-resend")?.outcome == .skip)
+
+        let later = try report(failFirst: 2)
+        #expect(Self.result(later, .auditSink, "batch")?.outcome == .pass)
+        #expect(Self.result(later, .auditSink, "idempotent-resend")?.outcome == .pass)
+    }
+
     @Test func failingCreateIsAFailWithItsLastError() throws {
         let report = try Self.check(fixtureURL("plugins/create_fails.c"))
         let create = try #require(Self.result(report, .auditSink, "create"))
