@@ -114,6 +114,8 @@ extension ConformanceRun {
             probeLastError(after: "health")
         }
 
+        checkReadBack(sink, batch: batch, stored: firstWriteStored, log: &log)
+
         if lastErrorFailures.isEmpty {
             log.pass(
                 capability, "last-error",
@@ -129,6 +131,7 @@ extension ConformanceRun {
 
         // The first instance is closed now: the host, not the plugin, must refuse the call.
         judgeCallAfterClose(capability, "write", write(sink, empty), log: &log)
+        checkRestartOnTheSameStorage(batch: batch, stored: firstWriteStored, configs: configs, log: &log)
     }
 
     private func write(_ sink: AuditSinkInstance, _ batch: AuditBatch) -> Result<SinkWriteOutcome, PluginCallError> {
