@@ -152,7 +152,7 @@ let package = Package(
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
-            exclude: ["README.md", "Makefile"], sources: ["example_plugin.c"], publicHeadersPath: ".",
+            exclude: ["README.md", "Makefile", "embedding"], sources: ["example_plugin.c"], publicHeadersPath: ".",
             cSettings: [.unsafeFlags(["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror"])]),
 
         // Benchmarks (docs/PERFORMANCE.md): `swift run -c release laforge-bench abi`.
