@@ -34,6 +34,9 @@ let package = Package(
         // them, so an embedding service routes both into the backends it bootstrapped.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // The server ecosystem's service lifecycle: `LaForgeRuntime` is a `Service`, so a Swift
+        // server runs it in its `ServiceGroup` and it drains on graceful shutdown.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The stable C ABI every plugin is written against. Header only (plus a translation unit
@@ -106,12 +109,15 @@ let package = Package(
             name: "LaForgeGovernance",
             dependencies: ["LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit"],
             path: "Sources/LaForgeGovernance"),
-        // The umbrella: re-exports every layer (existing callers keep `import LaForgeHost`).
+        // The umbrella: re-exports every layer (existing callers keep `import LaForgeHost`) and
+        // holds the runtime facade for embedders (`LaForgeRuntime`, docs/EMBEDDING.md).
         .target(
             name: "LaForgeHost",
             dependencies: [
                 "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
                 "LaForgeIdentity", "LaForgeGovernance",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/LaForgeHost"),
 
@@ -146,7 +152,7 @@ let package = Package(
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
-            exclude: ["README.md", "Makefile"], sources: ["example_plugin.c"], publicHeadersPath: ".",
+            exclude: ["README.md", "Makefile", "embedding"], sources: ["example_plugin.c"], publicHeadersPath: ".",
             cSettings: [.unsafeFlags(["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror"])]),
 
         // Benchmarks (docs/PERFORMANCE.md): `swift run -c release laforge-bench abi`.
@@ -175,7 +181,13 @@ let package = Package(
         .testTarget(name: "LaForgeAuditTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeAuditTests"),
         .testTarget(name: "LaForgeCoreTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeCoreTests"),
         .testTarget(name: "LaForgeGovernanceTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeGovernanceTests"),
-        .testTarget(name: "LaForgeHostTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeHostTests"),
+        .testTarget(
+            name: "LaForgeHostTests",
+            dependencies: testSupportDependencies + [
+                "LaForgeTestSupport", "LaForgeHost",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/LaForgeHostTests"),
         .testTarget(name: "LaForgeIdentityTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeIdentityTests"),
         .testTarget(name: "LaForgeJournalTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeJournalTests"),
         .testTarget(name: "LaForgePluginsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgePluginsTests"),

@@ -231,12 +231,29 @@ extension AuditCommand {
         @Option(help: ArgumentHelp("Give up after this many seconds (default: no limit).", valueName: "seconds")) var timeout: Double?
 
         func run() throws {
+            if follow, !(try global.loadConfig().sinks.isEmpty) { return try followJournal() }
             let log = try openAuditLog(global)
             defer { try? log.close() }
-            // While following, entries other processes record get signed on time too.
-            let checkpoints = follow ? PeriodicCheckpoints(log: log) : nil
-            defer { checkpoints?.stop() }
-            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) }, follow: follow)
+            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) }, follow: false)
+        }
+
+        /// Runs the host as a long-running process does (`LaForgeRuntime`): delivery workers
+        /// following the journal and periodic checkpoints, so entries other processes record get
+        /// delivered and signed on time, until interrupted or --timeout.
+        private func followJournal() throws(ExitCode) {
+            // Stopping is immediate, as it always was: the workers finish their call and save
+            // their cursors; the final checkpoint goes out with the next delivery.
+            let runtime = try global.openRuntime(shutdownTimeoutMilliseconds: 0)
+            let interrupted = DispatchSemaphore(value: 0)
+            let stop = SignalStop.install { interrupted.signal() }
+            defer { withExtendedLifetime(stop) {} }
+            do { try runtime.start() } catch { throw fail(error.description, error.exitCode) }
+            if let timeout {
+                _ = interrupted.wait(timeout: .now() + timeout)
+            } else {
+                interrupted.wait()
+            }
+            runtime.shutdown()
         }
     }
 

@@ -13,6 +13,8 @@ import LaForgePlugins
 public final class DeliveryWorker: @unchecked Sendable {
     // @unchecked: used from one thread at a time (its own, or the caller's for `deliver`).
     public let sink: AuditSinkInstance
+    /// What this worker has seen (lag, failures, dead letters), readable while it runs.
+    public let progress = DeliveryProgress()
     private let log: AuditLog
     private let settings: DeliverySettings
     private let retry: RetryPolicy
@@ -67,6 +69,8 @@ public final class DeliveryWorker: @unchecked Sendable {
             return false
         }
         defer { withExtendedLifetime(lock) {} }
+        progress.update { $0.running = true }
+        defer { progress.update { $0.running = false } }
         defer { syncCursor() }  // before the lock goes: the next holder starts from a durable cursor
         if nextSeq == nil { nextSeq = (try? log.cursors.load(sink.name))?.nextSeq ?? 0 }
 
@@ -81,12 +85,14 @@ public final class DeliveryWorker: @unchecked Sendable {
                 batch = try nextBatch()
             } catch {
                 log.logger.error("sink \(sink.name): cannot read the journal or cursor: \(error)")
+                progress.failed("cannot read the journal or cursor: \(error)")
                 guard pause(milliseconds: retry.delayMilliseconds(attempt: failures), deadline: deadline, stop: stop) else { return false }
                 failures += 1
                 continue
             }
             nextSeq = batch.start.nextSeq
             log.metrics.gaugeSet("laforge_delivery_lag_entries", labels: labels, Double(batch.lag))
+            progress.observed(lag: batch.lag)
             if batch.isEmpty {
                 syncCursor()
                 guard follow else { return true }
@@ -162,12 +168,15 @@ public final class DeliveryWorker: @unchecked Sendable {
             case .stored:
                 advance(batch, through: audit.count)
                 log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(audit.count - start))
+                progress.stored(audit.count - start)
                 failures = 0
                 return true
             case .retry(let stored, let message):
                 acknowledge(stored, of: batch, from: &start)
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_retries_total", labels: labels, 1)
+                progress.update { $0.retries += 1 }
+                progress.failed(message)
                 if retry.isExhausted(afterFailures: failures) {
                     deadLetterRecord(batch.audit.record(at: start), error: "gave up after \(failures) attempts: \(message)")
                     start += 1
@@ -184,12 +193,16 @@ public final class DeliveryWorker: @unchecked Sendable {
                 acknowledge(stored, of: batch, from: &start)
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_refusals_total", labels: labels, 1)
+                progress.update { $0.refusals += 1 }
+                progress.failed(message)
                 let wait = retry.delayMilliseconds(attempt: failures - 1)
                 log.logger.error("sink \(sink.name): refuses access, an operator must act; \(audit.count - start) record(s) kept, asking again in \(wait) ms: \(message)")
                 guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return false }
             case .permanentError(let stored, let message):
                 start += stored
                 log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
+                progress.stored(stored)
+                progress.failed(message)
                 deadLetterRecord(batch.audit.record(at: start), error: message)
                 start += 1
                 advance(batch, through: start)
@@ -206,6 +219,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         start += stored
         advance(batch, through: start)
         log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
+        progress.stored(stored)
     }
 
     private func advance(_ batch: DeliveryBatch, through count: Int) {
@@ -239,6 +253,7 @@ public final class DeliveryWorker: @unchecked Sendable {
 
     private func deadLetterRecord(_ record: AuditRecord, error: String) {
         log.metrics.counterAdd("laforge_delivery_dead_letters_total", labels: labels, 1)
+        progress.update { $0.deadLetters += 1 }
         do {
             try deadLetter.append(record: record, sink: sink.name, error: error)
         } catch {
