@@ -83,7 +83,7 @@ extension PostgresAuditTests {
         let sinks = try TwoSinks()
         defer { sinks.drop() }
         // A closed port: bind a socket, note its port, close it.
-        let closedPort = try Self.closedLoopbackPort()
+        let closedPort = try closedLoopbackPort()
         let downDSN = "postgresql://\(sinks.role):\(sinks.password)@127.0.0.1:\(closedPort)/\(sinks.setup.database)?connect_timeout=2"
         let cases: [(dsn: String, expected: String)] = [
             (sinks.dsn, "password authentication failed for user \"\(sinks.role)\""),
@@ -143,21 +143,5 @@ extension PostgresAuditTests {
         #expect(eventually(within: 10) { (try? sinks.sinkStatus("pg")?["started"]) == .bool(true) })
         kill(follow.process.processIdentifier, SIGTERM)
         #expect(follow.wait() == 0, "\(follow.stderr)")
-    }
-
-    static func closedLoopbackPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw AuditTestFailure("socket failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw AuditTestFailure("bind failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
