@@ -195,6 +195,25 @@ public struct JournalFileReader {
                 + "which the writer removes (and keeps aside) when it next opens the journal, or the file was cut")
     }
 
+    /// How many whole entry frames `extent` holds: the last segment's first seq plus the frames
+    /// its headers describe (no hashing: a count for status, not a verification).
+    public func entryCount(extent: Extent) -> UInt64 {
+        guard let last = extent.segments.last else { return 0 }
+        guard case .success(let fd) = FileIO.open(last.path, O_RDONLY) else { return last.firstSeq }
+        let handle = JournalFileHandle(fd: fd, path: last.path)
+        let window = ReadWindow()
+        var count = last.firstSeq
+        var offset: UInt64 = 0
+        while last.size - offset >= UInt64(EntryFrame.headerSize),
+            let bytes = try? window.bytes(handle, at: offset, count: EntryFrame.headerSize),
+            let header = EntryFrame.header(at: bytes.baseAddress!), last.size - offset >= UInt64(header.frameCount)
+        {
+            count += 1
+            offset += UInt64(header.frameCount)
+        }
+        return count
+    }
+
     /// Visits the entries of the segments in `extent` in chain order, with the checkpoints in
     /// `checkpoints` placed after the entry that completes each, and any problem (after which
     /// the walk stops). `visit` returns false to stop.
