@@ -161,6 +161,16 @@ import Testing
         #expect(try setup.sinkContents().entries.keys.sorted() == receipts.map(\.seq))
     }
 
+    /// Nothing recorded: every sink already holds everything (it has no cursor yet), so
+    /// shutdown does not wait out its timeout for a delivery that can never come.
+    @Test func shutdownWithNothingRecordedFindsTheSinksCaughtUp() throws {
+        let setup = try Setup()
+        let started = try setup.open()
+        try started.start()
+        #expect(started.shutdown().caughtUp == ["file": true])
+        #expect(try setup.open().shutdown().caughtUp == ["file": true])
+    }
+
     @Test func authorizeAllowsAndDeniesAndRecordsTheDenial() throws {
         let setup = try Setup()
         let runtime = try setup.open()
