@@ -17,7 +17,9 @@ public final class DeliveryEngine: @unchecked Sendable {
 
     public init(log: AuditLog, runtime: PluginRuntime) {
         self.log = log
-        workers = runtime.sinks.map { DeliveryWorker(sink: $0, log: log, settings: log.config.audit.delivery) }
+        let settings = log.config.audit.delivery
+        workers = runtime.sinks.map { DeliveryWorker(sink: $0, log: log, settings: settings) }
+            + runtime.unstartedSinks.map { DeliveryWorker(unstarted: $0, log: log, settings: settings) }
     }
 
     /// Starts every worker. With `follow` they run until `stop()`; otherwise each returns once
@@ -27,10 +29,10 @@ public final class DeliveryEngine: @unchecked Sendable {
             finished.enter()
             let thread = Thread { [self] in
                 let caughtUp = worker.run(deadline: deadline, follow: follow, stop: stopSignal, drain: drainSignal)
-                results.withLock { $0[worker.sink.name] = caughtUp }
+                results.withLock { $0[worker.name] = caughtUp }
                 finished.leave()
             }
-            thread.name = "laforge-delivery-\(worker.sink.name)"
+            thread.name = "laforge-delivery-\(worker.name)"
             threads.append(thread)
             thread.start()
         }
@@ -84,15 +86,15 @@ extension DeliveryEngine {
         let lastCheckpoint = (try? log.journal.checkpoints().last?.size) ?? nil
         var caughtUp: [String: Bool] = [:]
         while true {
-            for worker in workers where caughtUp[worker.sink.name] != true {
+            for worker in workers where caughtUp[worker.name] != true {
                 // No cursor yet: the sink has received nothing, which is everything when nothing
                 // was recorded (a worker stores a cursor only once it delivered something).
                 let cursor: SinkCursor
-                do { cursor = try log.cursors.load(worker.sink.name) ?? SinkCursor(nextSeq: 0, checkpointSize: 0) } catch {
+                do { cursor = try log.cursors.load(worker.name) ?? SinkCursor(nextSeq: 0, checkpointSize: 0) } catch {
                     continue
                 }
                 if cursor.nextSeq >= target, cursor.checkpointSize >= (lastCheckpoint ?? 0) {
-                    caughtUp[worker.sink.name] = true
+                    caughtUp[worker.name] = true
                 }
             }
             if caughtUp.count == workers.count { break }
@@ -101,13 +103,13 @@ extension DeliveryEngine {
         }
         stop()
         wait()
-        return Dictionary(uniqueKeysWithValues: workers.map { ($0.sink.name, caughtUp[$0.sink.name] == true) })
+        return Dictionary(uniqueKeysWithValues: workers.map { ($0.name, caughtUp[$0.name] == true) })
     }
 
     /// Where delivery to each sink stands, in configuration order.
     public func status() -> [SinkDeliveryStatus] {
         workers.map { worker in
-            worker.progress.status(sink: worker.sink.name, lagEntries: Self.lagEntries(log: log, sink: worker.sink.name))
+            worker.progress.status(sink: worker.name, lagEntries: Self.lagEntries(log: log, sink: worker.name))
         }
     }
 

@@ -80,9 +80,11 @@ public final class LaForgeRuntime: @unchecked Sendable {
         do {
             plugins = try PluginRuntime.start(
                 config: config,
+                // A long-running host delivers to the sinks that start; one whose plugin does not
+                // is retried by its own delivery worker (docs/AUDIT.md).
                 options: .init(
                     pluginDirectory: options.pluginDirectory, environment: options.environment, logger: options.logger,
-                    metrics: metrics))
+                    metrics: metrics, sinkCreateFailure: .retryInDelivery))
         } catch {
             log.journal.close()
             throw .plugins(error)
