@@ -187,7 +187,13 @@ public final class LaForgeRuntime: @unchecked Sendable {
     /// configuration order: what a readiness probe reports. Cheap enough to poll.
     public func deliveryStatus() -> [SinkDeliveryStatus] {
         if let delivery = state.withLock({ $0.delivery }) { return delivery.status() }
-        return config.sinks.map { SinkDeliveryStatus(sink: $0.name, lagEntries: DeliveryEngine.lagEntries(log: auditLog, sink: $0.name)) }
+        let unstarted = Dictionary(uniqueKeysWithValues: plugins.unstartedSinks.map { ($0.name, $0) })
+        return config.sinks.map { sink in
+            let pending = unstarted[sink.name].flatMap { $0.instance == nil ? $0 : nil }
+            return SinkDeliveryStatus(
+                sink: sink.name, lagEntries: DeliveryEngine.lagEntries(log: auditLog, sink: sink.name),
+                lastError: pending.map { "not started: \($0.lastError.message)" }, failing: pending != nil, started: pending == nil)
+        }
     }
 
     // MARK: - Calls in flight

@@ -243,6 +243,38 @@ import Testing
         #expect(runtime.deliveryStatus().first?.running == false)
     }
 
+    /// A sink whose plugin cannot be created does not stop the runtime: the other sink gets
+    /// everything, and the status says which one has not started and why.
+    @Test func deliveryStatusNamesASinkThatHasNotStarted() throws {
+        let plugins = try makePluginDirectory(["libbroken.so": "create_fails.c"])
+        try FileManager.default.copyItem(atPath: CLIRunner.buildDirectory + "/libFileSink.so", toPath: plugins + "/libFileSink.so")
+        let setup = try Setup(sink: { root in
+            """
+                - name: file
+                  library: libFileSink.so
+                  config: {path: \(root)/sink/audit.ndjson}
+                - name: broken
+                  library: libbroken.so
+                  config: {}
+
+            """
+        })
+        let runtime = try setup.open(pluginDirectory: plugins, timeout: 300)
+        let before = try #require(runtime.deliveryStatus().last)
+        #expect(before.sink == "broken")
+        #expect(!before.started)
+        #expect(before.failing)
+        #expect(before.lastError?.contains("bad endpoint: connection refused") == true, "\(before)")
+        try runtime.start()
+        try runtime.emit(auditEvent("ada"))
+        let report = runtime.shutdown()
+        #expect(report.caughtUp == ["file": true, "broken": false])
+        let after = runtime.deliveryStatus()
+        #expect(after.map(\.started) == [true, false])
+        #expect(after.map(\.lagEntries) == [0, 1])
+        #expect(try setup.sinkContents().entries.count == 1)
+    }
+
     @Test func openingReportsTheFileAndThePlugin() throws {
         let setup = try Setup()
         #expect {
