@@ -197,6 +197,35 @@ import Testing
         #expect(try setup.sinkContents().entries.count == 1)
     }
 
+    /// Snapshots through the facade: signed, verified with their audit events cross-checked in
+    /// the runtime's own journal, and a changed artifact stops the guard.
+    @Test func snapshotsAreSignedVerifiedAndGuarded() throws {
+        let setup = try Setup()
+        let runtime = try setup.open()
+        try runtime.start()
+        let root = setup.sandbox.root
+        try FileManager.default.createDirectory(atPath: root + "/schema", withIntermediateDirectories: true)
+        try "create table t (id int);\n".write(toFile: root + "/schema/001.sql", atomically: true, encoding: .utf8)
+        let signed = try runtime.signSnapshot(paths: ["schema"], message: "first", actor: AuditActor(user: "ada"), root: root)
+        #expect(signed.snapshot.artifacts.map(\.path) == ["schema/001.sql"])
+        let report = try runtime.verifySnapshots(artifactRoot: root)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.snapshots == 1)
+        #expect(report.auditEventsChecked >= 1)
+        #expect(try runtime.guardDeploy(snapshot: "latest", requireSigned: true, actor: AuditActor(user: "ci"), artifactRoot: root).isAllowed)
+
+        try "drop table t;\n".write(toFile: root + "/schema/001.sql", atomically: true, encoding: .utf8)
+        let verdict = try runtime.guardDeploy(snapshot: "latest", actor: AuditActor(user: "ci"), artifactRoot: root)
+        #expect(!verdict.isAllowed)
+        #expect(verdict.unmet.contains { $0.contains("schema/001.sql") }, "\(verdict.unmet)")
+        runtime.shutdown()
+        // snapshot.sign and both deploy.guard decisions are in the journal and the sink.
+        let actions = try setup.sinkContents().entries.values.compactMap { line in
+            try JSONParser.parse(Array(line.utf8))["event"]?["action"]?.stringValue
+        }
+        #expect(actions.sorted() == ["deploy.guard", "deploy.guard", "snapshot.sign"])
+    }
+
     @Test func secretsResolveThroughTheConfiguredBackends() throws {
         let setup = try Setup()
         let runtime = try setup.open()
