@@ -21,6 +21,8 @@ import Logging
 public final class LaForgeRuntime: @unchecked Sendable {
     // @unchecked: the layers are thread-safe; the phase, the calls in flight and the workers
     // are behind `state`'s lock.
+    // The layers below are public for what the facade does not offer (e.g. `AuditReader`
+    // queries on `config`); calls made on them directly are not waited for by `shutdown()`.
     public let config: LaForgeConfig
     /// The audit trail (journal, checkpoints); `emit` goes through it.
     public let auditLog: AuditLog

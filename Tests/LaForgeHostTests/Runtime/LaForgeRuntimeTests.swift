@@ -323,6 +323,16 @@ import Testing
             return "\(error)".contains("libFileSink.so")
         }
         try setup.open().shutdown()
+
+        // Options.stateDirectory overrides state_dir, as `--state-dir` does for the CLI.
+        let elsewhere = setup.sandbox.root + "/elsewhere"
+        let moved = try LaForgeRuntime.open(
+            configPath: setup.sandbox.configPath,
+            options: .init(pluginDirectory: CLIRunner.buildDirectory, stateDirectory: elsewhere, logger: setup.captured.logger))
+        try moved.emit(auditEvent("ada"))
+        moved.shutdown()
+        #expect(moved.config.stateDir == elsewhere)
+        #expect(FileManager.default.fileExists(atPath: elsewhere + "/journal"))
     }
 
     /// In a Swift server's `ServiceGroup`: the runtime runs beside the app's own service; on the
