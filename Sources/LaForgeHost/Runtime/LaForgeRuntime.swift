@@ -198,6 +198,12 @@ public final class LaForgeRuntime: @unchecked Sendable {
         }
     }
 
+    /// The journal's size, the entries no checkpoint covers yet (they grow while the checkpoint
+    /// key is unavailable) and each sink's cursor, from the files: `laforge audit status`.
+    public func auditStatus() throws(LaForgeRuntimeError) -> AuditStatus {
+        do { return try AuditStatus.read(config: config) } catch { throw .audit(error) }
+    }
+
     // MARK: - Calls in flight
 
     /// Counts a call in, unless shutdown has begun.

@@ -90,6 +90,10 @@ import Testing
             #expect(SHA256.leafHash(Array(line.utf8)) == receipt.hash)
         }
         #expect(sink.checkpoints.last == 21)
+        let status = try runtime.auditStatus()
+        #expect(status.entries == 21)
+        #expect(status.uncoveredEntries == 0)
+        #expect(status.sinks.map(\.lag) == [0])
     }
 
     /// Calls in flight finish, later ones are refused; the final checkpoint covers every entry
