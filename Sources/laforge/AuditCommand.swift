@@ -41,16 +41,15 @@ extension AuditLogError {
 /// Runs delivery of what is in the journal to every configured sink, within the timeout. A sink
 /// whose plugin does not start is retried meanwhile; if it never started, the others still got
 /// everything and the command exits 4 naming it.
-func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?, follow: Bool) throws(ExitCode) {
+func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?) throws(ExitCode) {
     guard !log.config.sinks.isEmpty else { return }
     let runtime = try global.startRuntime(sinkCreateFailure: .retryInDelivery)
     defer { runtime.close() }
     let engine = DeliveryEngine(log: log, runtime: runtime)
     let stop = SignalStop.install { engine.stop() }
     defer { withExtendedLifetime(stop) {} }
-    engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }, follow: follow)
+    engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) })
     let results = engine.wait()
-    guard !follow else { return }
     reportUndelivered(results, runtime: runtime)
     // The other sinks got what there is; a plugin that never started is the plugin's exit code.
     if let unstarted = runtime.unstartedSinks.first(where: { $0.instance == nil }) {
@@ -250,7 +249,7 @@ extension AuditCommand {
             if follow, !(try global.loadConfig().sinks.isEmpty) { return try followJournal() }
             let log = try openAuditLog(global)
             defer { try? log.close() }
-            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) }, follow: false)
+            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) })
         }
 
         /// Runs the host as a long-running process does (`LaForgeRuntime`): delivery workers
