@@ -215,7 +215,9 @@ public struct JournalFileReader {
 
     /// Visits the entries of the segments in `extent` in chain order, with the checkpoints in
     /// `checkpoints` placed after the entry that completes each, and any problem (after which
-    /// the walk stops). `visit` returns false to stop.
+    /// the walk stops; after a torn tail, which may be a crash's, the checkpoints not yet placed
+    /// still follow, since a signed checkpoint beyond the tear names entries that were there).
+    /// `visit` returns false to stop.
     public func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], _ visit: (Item) -> Bool) {
         var pendingCheckpoints = checkpoints[...]
         func placeCheckpoints(upTo size: UInt64) -> Bool {
@@ -263,7 +265,7 @@ public struct JournalFileReader {
                     guard let header else {
                         let prefix = headerBytes.map { Self.isMagicPrefix($0, magic: EntryFrame.magic) } ?? false
                         if isLast, available < UInt64(EntryFrame.headerSize), prefix {
-                            _ = visit(.problem(torn(segment.path, offset, available, what: "frame header")))
+                            if visit(.problem(torn(segment.path, offset, available, what: "frame header"))) { _ = placeCheckpoints(upTo: .max) }
                         } else {
                             _ = visit(.problem(Problem(
                                 kind: .changed, seq: expected, file: segment.path, offset: offset,
@@ -274,7 +276,9 @@ public struct JournalFileReader {
                     }
                     guard available >= UInt64(header.frameCount) else {
                         if isLast {
-                            _ = visit(.problem(torn(segment.path, offset, available, what: "frame of entry \(expected)")))
+                            if visit(.problem(torn(segment.path, offset, available, what: "frame of entry \(expected)"))) {
+                                _ = placeCheckpoints(upTo: .max)
+                            }
                         } else {
                             _ = visit(.problem(Problem(
                                 kind: .changed, seq: expected, file: segment.path, offset: offset,
@@ -283,7 +287,7 @@ public struct JournalFileReader {
                         return
                     }
                     guard let payload = try window.bytes(handle, at: offset + UInt64(EntryFrame.headerSize), count: header.payloadCount) else {
-                        _ = visit(.problem(torn(segment.path, offset, available, what: "frame of entry \(expected)")))
+                        if visit(.problem(torn(segment.path, offset, available, what: "frame of entry \(expected)"))) { _ = placeCheckpoints(upTo: .max) }
                         return
                     }
                     if ChainHash.leafHash(of: payload) != header.hash {
