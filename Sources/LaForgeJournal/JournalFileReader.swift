@@ -218,8 +218,14 @@ public struct JournalFileReader {
     /// the walk stops; after a torn tail, which may be a crash's, the checkpoints not yet placed
     /// still follow, since a signed checkpoint beyond the tear names entries that were there).
     /// `visit` returns false to stop.
-    public func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], _ visit: (Item) -> Bool) {
-        var pendingCheckpoints = checkpoints[...]
+    ///
+    /// `from` > 0 skips the segments wholly before that seq (a reader following the end; the
+    /// skipped frames are not checked, and the first frame read is not linked to its predecessor).
+    public func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], from: UInt64 = 0, _ visit: (Item) -> Bool) {
+        var segments = extent.segments[...]
+        if from > 0, let start = segments.lastIndex(where: { $0.firstSeq <= from }) { segments = segments[start...] }
+        let firstSeq = segments.first?.firstSeq ?? 0
+        var pendingCheckpoints = checkpoints.drop { $0.0.size < firstSeq }
         func placeCheckpoints(upTo size: UInt64) -> Bool {
             while let (checkpoint, location) = pendingCheckpoints.first, checkpoint.size <= size {
                 pendingCheckpoints.removeFirst()
@@ -228,11 +234,11 @@ public struct JournalFileReader {
             return true
         }
         guard placeCheckpoints(upTo: 0) else { return }
-        var expected: UInt64 = 0
-        var previousHash = ChainHash.zero
+        var expected: UInt64 = firstSeq
+        var previousHash: ChainHash? = firstSeq == 0 ? ChainHash.zero : nil
         let window = ReadWindow()
-        for (index, segment) in extent.segments.enumerated() {
-            let isLast = index == extent.segments.count - 1
+        for (index, segment) in segments.enumerated() {
+            let isLast = index == segments.count - 1
             if segment.firstSeq != expected {
                 let problem: Problem
                 if segment.firstSeq > expected {
@@ -304,7 +310,7 @@ public struct JournalFileReader {
                                 : "the frame where entry \(expected) belongs holds entry \(header.seq): entries \(expected)…\(header.seq - 1) are missing")))
                         return
                     }
-                    if header.prevHash != previousHash {
+                    if let previousHash, header.prevHash != previousHash {
                         _ = visit(.problem(Problem(
                             kind: .changed, seq: expected, file: segment.path, offset: offset,
                             message: "entry \(expected)'s prev_hash \(header.prevHash.bytes.hexString) is not entry \(Int64(expected) - 1)'s hash "

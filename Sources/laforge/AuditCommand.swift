@@ -291,7 +291,7 @@ extension AuditCommand {
             let reader = try openAuditReader(global)
             do {
                 var entries = try reader.tail(n)
-                var next = try entries.last.map { $0.seq + 1 } ?? reader.journal.currentSize()
+                var next = try entries.last.map { $0.seq + 1 } ?? reader.size()
                 while true {
                     for entry in entries { printEntry(entry, json: json) }
                     guard follow else { return }

@@ -108,7 +108,6 @@ public struct SnapshotVerifier: Sendable {
         let events: [JournalEntry]
         do {
             let reader = try AuditReader.open(config: config)
-            defer { reader.journal.close() }
             events = try reader.scan(matching: AuditQuery(action: "snapshot.sign"))
         } catch {
             report.warnings.append("cannot cross-check against the audit journal: \(error.message)")

@@ -92,6 +92,36 @@ import Testing
         #expect(try sandbox.verifyChain().status == 0)
     }
 
+    /// `audit tail`, `audit query` and `audit prove` read the files only (#17 item 12): a torn
+    /// tail that a writer's open would cut (and keep aside in journal/recovered/) stays exactly
+    /// as it is, and what they print ends before it.
+    @Test func tailQueryAndProveNeverWriteTheJournal() throws {
+        let (sandbox, _) = try AuditTamperTests().deliveredChain()
+        let path = segment(sandbox)
+        let whole = [UInt8](try #require(FileManager.default.contents(atPath: path)))
+        var torn = [UInt8](whole[0..<120])
+        torn[8] = 20
+        try Data(whole + torn).write(to: URL(fileURLWithPath: path))
+        let before = try StoreDigest(sandbox.stateDirectory)
+        let tail = try sandbox.laforge(["audit", "tail", "-n", "3", "--json"])
+        #expect(tail.status == 0, "\(tail.output)")
+        #expect(tail.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["seq"]?.intValue } == [17, 18, 19])
+        let query = try sandbox.laforge(["audit", "query", "--actor", "user-07", "--json"])
+        #expect(query.status == 0, "\(query.output)")
+        #expect(query.stdout.split(separator: "\n").count == 1, "\(query.output)")
+        let prove = try sandbox.laforge(["audit", "prove", "7"])
+        #expect(prove.status == 0, "\(prove.output)")
+        #expect(!tail.stderr.contains("journal recovery") && !query.stderr.contains("journal recovery"))
+        #expect(try StoreDigest(sandbox.stateDirectory) == before, "a reader changed the store")
+        // A changed frame stops a read with the seq, never silently skipped.
+        var changed = whole
+        changed[80 * 1 + 300] ^= 0x01
+        try Data(changed).write(to: URL(fileURLWithPath: path))
+        let damaged = try sandbox.laforge(["audit", "tail", "-n", "30"])
+        #expect(damaged.status != 0, "\(damaged.output)")
+        #expect(damaged.stderr.contains("run `laforge verify chain`"), "\(damaged.stderr)")
+    }
+
     /// The journal cut back together with its last checkpoint verifies as a shorter journal;
     /// what the verifier kept from its last run (--state) shows the cut, as --strict shows
     /// entries no checkpoint covers.

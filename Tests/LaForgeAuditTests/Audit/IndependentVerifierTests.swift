@@ -74,7 +74,7 @@ import Testing
         try tamper(folder + "/state/journal", folder + "/sink")
         let config = folder + "/laforge.yaml"
         try "version: 1\nmode: development\nstate_dir: \(folder)/state\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let before = try Self.digest(folder)
+        let before = try StoreDigest(folder)
         var arguments = ["verify", "chain", "--json", "--strict", "--config", config, "--key", folder + "/state/keys/checkpoint.pub"]
         var python = [CPluginBuilder.packageRoot.appendingPathComponent("contrib/verify.py").path, "--strict", "--key", folder + "/state/keys/checkpoint.pub"]
         if let target {
@@ -86,7 +86,7 @@ import Testing
         let swiftRun = try CLIRunner.run(arguments)
         guard let interpreter = testPythonInterpreter() else { throw AuditTestFailure("no test Python (run scripts/test)") }
         let pythonRun = try CLIRunner.runExecutable(interpreter, python)
-        #expect(try Self.digest(folder) == before, "\(name): a verifier changed the store")
+        #expect(try StoreDigest(folder) == before, "\(name): a verifier changed the store")
         func verdict(_ result: CLIResult, _ tool: String) throws -> Verdict {
             guard let report = try? JSONParser.parse(result.stdout), let valid = report["valid"]?.boolValue,
                 [0, 1].contains(result.status), (result.status == 0) == valid
@@ -94,19 +94,6 @@ import Testing
             return Verdict(valid: valid, seq: report["failure"]?["seq"]?.intValue, kind: report["failure"]?["kind"]?.stringValue)
         }
         return (try verdict(swiftRun, "laforge"), try verdict(pythonRun, "verify.py"), name)
-    }
-
-    /// SHA-256 of every file's path and bytes under `folder`.
-    static func digest(_ folder: String) throws -> String {
-        let files = (FileManager.default.subpaths(atPath: folder) ?? []).sorted()
-        var all: [UInt8] = []
-        for file in files {
-            var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: folder + "/" + file, isDirectory: &isDirectory)
-            guard !isDirectory.boolValue else { continue }
-            all += Array(file.utf8) + SHA256.hash(try Array(Data(contentsOf: URL(fileURLWithPath: folder + "/" + file))))
-        }
-        return SHA256.hash(all).hexString
     }
 
     /// The frames of a segment file: (offset, length, seq).
