@@ -253,13 +253,24 @@ import Testing
         let behind = try sandbox.verifyChain(["--sink", "file", "--against-journal"])
         #expect(behind.status == 0, "\(behind.result.output)")
         #expect(behind.report?["behind_journal"]?.intValue == 3)
+        // Without --against-journal a lagging sink is reported too (#17 item 12), in text and JSON.
+        let lagging = try sandbox.verifyChain(["--sink", "file"])
+        #expect(lagging.status == 0, "\(lagging.result.output)")
+        #expect(lagging.report?["behind_journal"]?.intValue == 3)
+        let text = try sandbox.laforge(["verify", "chain", "--sink", "file"])
+        #expect(text.stdout.contains("warning: the sink is 3 entries behind the journal"), "\(text.output)")
         #expect(behind.report?["warnings"]?.arrayValue?.contains { $0.stringValue?.contains("3 entries behind the journal") == true } == true)
 
         // Entries 18 and 19 and the last checkpoint cut from the sink: the chain alone still
         // verifies, but the cursor says they were delivered.
         let cut = lines[..<AuditTamperTests.index(ofEntry: 18)].map { $0 + "\n" }.joined()
         try cut.write(toFile: sinkPath, atomically: true, encoding: .utf8)
-        #expect(try sandbox.verifyChain(["--sink", "file", "--no-strict"]).status == 0)
+        #expect(try sandbox.verifyChain(["--file", sinkPath, "--no-strict"]).status == 0)
+        // As a sink (beside its journal) its end is held against the cursor even without
+        // --against-journal.
+        let asSink = try sandbox.verifyChain(["--sink", "file", "--no-strict"])
+        #expect(asSink.status == 1, "\(asSink.result.output)")
+        #expect(asSink.report?["failure"]?["kind"]?.stringValue == "entry missing")
         let missing = try sandbox.verifyChain(["--sink", "file", "--against-journal", "--no-strict"])
         #expect(missing.status == 1, "\(missing.result.output)")
         #expect(missing.report?["failure"]?["kind"]?.stringValue == "entry missing")
@@ -276,6 +287,7 @@ import Testing
             forged.append(String(decoding: bytes, as: UTF8.self))
         }
         try forged.map { $0 + "\n" }.joined().write(toFile: sinkPath, atomically: true, encoding: .utf8)
+        // Their end is past the cursor: only the entry-by-entry comparison shows them.
         #expect(try sandbox.verifyChain(["--sink", "file", "--no-strict"]).status == 0)
         let foreign = try sandbox.verifyChain(["--sink", "file", "--against-journal", "--no-strict"])
         #expect(foreign.status == 1, "\(foreign.result.output)")
