@@ -45,7 +45,8 @@ func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?, 
     defer { runtime.close() }
     let engine = DeliveryEngine(log: log, runtime: runtime)
     let stop = SignalStop.install { engine.stop() }
-    defer { withExtendedLifetime(stop) {} }
+    let hangup = SinkReopenOnHangup(runtime)
+    defer { withExtendedLifetime((stop, hangup)) {} }
     engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }, follow: follow)
     let results = engine.wait()
     for (sink, caughtUp) in results.sorted(by: { $0.key < $1.key }) where !caughtUp && !follow {
@@ -130,6 +131,8 @@ extension AuditCommand {
             }
             let timeout = flushTimeout.map { Int($0 * 1000) } ?? log.config.audit.delivery.flushTimeoutMilliseconds
             if let runtime {
+                let hangup = SinkReopenOnHangup(runtime)
+                defer { withExtendedLifetime(hangup) {} }
                 let results = DeliveryEngine.deliver(log: log, runtime: runtime, timeoutMilliseconds: timeout, during: record)
                 for (sink, caughtUp) in results.sorted(by: { $0.key < $1.key }) where !caughtUp {
                     printError("laforge: sink \(sink) has not received everything yet; the rest stays in the journal (run `laforge audit deliver`)")
