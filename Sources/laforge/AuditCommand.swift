@@ -47,7 +47,8 @@ func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?) 
     defer { runtime.close() }
     let engine = DeliveryEngine(log: log, runtime: runtime)
     let stop = SignalStop.install { engine.stop() }
-    defer { withExtendedLifetime(stop) {} }
+    let hangup = SinkReopenOnHangup(runtime)
+    defer { withExtendedLifetime((stop, hangup)) {} }
     engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) })
     let results = engine.wait()
     reportUndelivered(results, runtime: runtime)
@@ -147,6 +148,8 @@ extension AuditCommand {
             }
             let timeout = flushTimeout.map { Int($0 * 1000) } ?? log.config.audit.delivery.flushTimeoutMilliseconds
             if let runtime {
+                let hangup = SinkReopenOnHangup(runtime)
+                defer { withExtendedLifetime(hangup) {} }
                 let results = DeliveryEngine.deliver(log: log, runtime: runtime, timeoutMilliseconds: timeout, during: record)
                 reportUndelivered(results, runtime: runtime)
             } else {
@@ -261,7 +264,9 @@ extension AuditCommand {
             let runtime = try global.openRuntime(shutdownTimeoutMilliseconds: 0)
             let interrupted = DispatchSemaphore(value: 0)
             let stop = SignalStop.install { interrupted.signal() }
-            defer { withExtendedLifetime(stop) {} }
+            // logrotate's postrotate signals the host; every sink that can reopens its files.
+            let hangup = SinkReopenOnHangup(runtime.plugins)
+            defer { withExtendedLifetime((stop, hangup)) {} }
             do { try runtime.start() } catch { throw fail(error.description, error.exitCode) }
             if let timeout {
                 _ = interrupted.wait(timeout: .now() + timeout)
