@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LaForgeHost
+import NIOCore
 
 /// `/v1/audit/…`: record events (answered once durable), read entries, proofs and checkpoints.
 extension ServeAPI {
@@ -159,7 +160,7 @@ extension ServeAPI {
         do {
             let buffer = try await request.body.collect(upTo: context.bodyLimit)
             return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "the request body is larger than serve.max_body_bytes (\(context.bodyLimit) bytes)")
         }
     }

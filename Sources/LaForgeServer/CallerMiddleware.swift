@@ -35,6 +35,8 @@ struct CallerMiddleware: RouterMiddleware {
                 response = try error.response(from: request, context: context)
             } catch let error as HTTPError {
                 response = try Self.translate(error).response(from: request, context: context)
+            } catch let error as any HTTPResponseError {
+                response = try APIError(error.status, error.status.reasonPhrase).response(from: request, context: context)
             } catch {
                 api.host.log.logger.error("serve: \(request.method) \(request.uri.path): \(error)")
                 response = try APIError(.internalServerError, "internal error; the server log has the details").response(

@@ -55,6 +55,7 @@ extension ServeAPI {
             throw APIError(.badRequest, "give token or principal", field: "token")
         }
         var answer = decision.jsonValue().objectValue ?? [:]
+        answer["allowed"] = .bool(decision.allowed)
         answer["action"] = .string(action)
         answer["resource"] = .string(resource)
         if let principal { answer["principal"] = principal.jsonValue(includeClaims: false) }

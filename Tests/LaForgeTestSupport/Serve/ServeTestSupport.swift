@@ -7,7 +7,8 @@ import Foundation
 
 /// A running `laforge serve` on a sandbox's state directory, talked to over its Unix socket
 /// with curl (the same calls docs/API.md shows).
-final class RunningServer {
+final class RunningServer: @unchecked Sendable {
+    // @unchecked: immutable after init; `request` only starts processes.
     let sandbox: AuditSandbox
     let child: LaForgeChild
     var socketPath: String { sandbox.root + "/laforge.sock" }
@@ -60,7 +61,7 @@ final class RunningServer {
     /// One request with curl over the socket.
     func request(_ method: String, _ path: String, body: String? = nil, contentType: String = "application/json") throws -> Answer {
         var arguments = ["-sS", "--unix-socket", socketPath, "-X", method, "-D", "-", "-o", "-", "http://localhost" + path]
-        if let body { arguments += ["-H", "Content-Type: \(contentType)", "--data-binary", "@-"] }
+        if body != nil { arguments += ["-H", "Content-Type: \(contentType)", "--data-binary", "@-"] }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = arguments
