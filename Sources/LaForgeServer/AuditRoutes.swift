@@ -83,7 +83,11 @@ extension ServeAPI {
         let cursor = UInt64(try Self.integer(parameters["cursor"], name: "cursor", default: 0, range: 0...Int.max))
         let reader = host.reader
         let filters = query
-        let found = try await work.run { try reader.scan(from: cursor, matching: filters, limit: limit) }
+        let found = try await work.run { () throws -> [JournalEntry] in
+            // A cursor past the end is an empty page (the entries may not exist yet), not an error.
+            guard cursor < (try reader.journal.currentSize()) else { return [] }
+            return try reader.scan(from: cursor, matching: filters, limit: limit)
+        }
         var bytes = Array(#"{"entries":["#.utf8)
         for (index, entry) in found.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }

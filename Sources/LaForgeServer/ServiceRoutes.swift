@@ -32,6 +32,7 @@ extension ServeAPI {
         var principal: Principal?
         if let token = object["token"] {
             guard let token = token.stringValue, !token.isEmpty else { throw APIError(.badRequest, "token must be a non-empty string", field: "token") }
+            try Self.checkRecordable(actor: AuditActor(user: "unauthenticated"), tenant: nil, action: action, resource: resource)
             do {
                 let check = try await work.run { try identity.check(token: token, action: action, resource: resource, connector: connector) }
                 decision = check.decision
@@ -45,6 +46,7 @@ extension ServeAPI {
             }
             let roles = given["roles"]?.arrayValue?.compactMap(\.stringValue) ?? []
             let asserted = Principal(subject: subject, roles: roles, tenant: given["tenant"]?.stringValue, claims: given["claims"] ?? .object([:]))
+            try Self.checkRecordable(actor: LoggedInIdentity.auditActor(asserted), tenant: asserted.tenant, action: action, resource: resource)
             do {
                 decision = try await work.run { try identity.authorize(asserted, action: action, resource: resource) }
                 principal = asserted
@@ -60,6 +62,21 @@ extension ServeAPI {
         answer["resource"] = .string(resource)
         if let principal { answer["principal"] = principal.jsonValue(includeClaims: false) }
         return jsonResponse(.object(answer))
+    }
+
+    /// A denial is an `auth.deny` audit event: input that event could not hold (control
+    /// characters, empty roles) is the caller's error, refused with 400 before deciding, rather
+    /// than a decision whose denial could not be recorded.
+    static func checkRecordable(actor: AuditActor, tenant: String?, action: String, resource: String) throws {
+        let probe = AuditEvent(
+            actor: actor, action: "auth.deny", outcome: .denied, tenant: tenant, target: resource,
+            data: ["requested_action": .string(action)])
+        do { try probe.validate() } catch {
+            let field = [
+                "target": "resource", "tenant": "principal.tenant", "data.requested_action": "action", "actor.user": "principal.subject",
+            ][error.field] ?? (error.field.hasPrefix("actor.roles") ? "principal.roles" : error.field.hasPrefix("actor.claims") ? "principal.claims" : error.field)
+            throw APIError(.badRequest, "\(field): \(error.message)", field: field)
+        }
     }
 
     /// Ready when the journal is writable and the checkpoint key loaded (both hold once the
