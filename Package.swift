@@ -38,6 +38,8 @@ let package = Package(
         // `laforge serve`'s HTTP/1.1 server (SwiftNIO underneath): no hand-written HTTP parsing.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The server ecosystem's service lifecycle: `LaForgeRuntime` is a `Service`, so a Swift
+        // server runs it in its `ServiceGroup` and it drains on graceful shutdown.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -111,12 +113,15 @@ let package = Package(
             name: "LaForgeGovernance",
             dependencies: ["LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit"],
             path: "Sources/LaForgeGovernance"),
-        // The umbrella: re-exports every layer (existing callers keep `import LaForgeHost`).
+        // The umbrella: re-exports every layer (existing callers keep `import LaForgeHost`) and
+        // holds the runtime facade for embedders (`LaForgeRuntime`, docs/EMBEDDING.md).
         .target(
             name: "LaForgeHost",
             dependencies: [
                 "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
                 "LaForgeIdentity", "LaForgeGovernance",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/LaForgeHost"),
 
@@ -166,7 +171,7 @@ let package = Package(
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
-            exclude: ["README.md", "Makefile"], sources: ["example_plugin.c"], publicHeadersPath: ".",
+            exclude: ["README.md", "Makefile", "embedding"], sources: ["example_plugin.c"], publicHeadersPath: ".",
             cSettings: [.unsafeFlags(["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror"])]),
 
         // Benchmarks (docs/PERFORMANCE.md): `swift run -c release laforge-bench abi`.
@@ -195,7 +200,13 @@ let package = Package(
         .testTarget(name: "LaForgeAuditTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeAuditTests"),
         .testTarget(name: "LaForgeCoreTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeCoreTests"),
         .testTarget(name: "LaForgeGovernanceTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeGovernanceTests"),
-        .testTarget(name: "LaForgeHostTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeHostTests"),
+        .testTarget(
+            name: "LaForgeHostTests",
+            dependencies: testSupportDependencies + [
+                "LaForgeTestSupport", "LaForgeHost",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/LaForgeHostTests"),
         .testTarget(name: "LaForgeIdentityTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeIdentityTests"),
         .testTarget(name: "LaForgeJournalTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeJournalTests"),
         .testTarget(name: "LaForgePluginsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgePluginsTests"),

@@ -50,8 +50,9 @@ public struct JournalFileReader {
         public var description: String { "\(location): \(message)" }
     }
 
-    public enum Item {
-        case entry(seq: UInt64, payload: UnsafeRawBufferPointer)
+    package enum Item {
+        /// `leafHash` is the frame's stored hash, already checked against the payload.
+        case entry(seq: UInt64, payload: UnsafeRawBufferPointer, leafHash: ChainHash)
         case checkpoint(size: UInt64, payload: [UInt8], location: String)
         case problem(Problem)
     }
@@ -194,10 +195,29 @@ public struct JournalFileReader {
                 + "which the writer removes (and keeps aside) when it next opens the journal, or the file was cut")
     }
 
+    /// How many whole entry frames `extent` holds: the last segment's first seq plus the frames
+    /// its headers describe (no hashing: a count for status, not a verification).
+    public func entryCount(extent: Extent) -> UInt64 {
+        guard let last = extent.segments.last else { return 0 }
+        guard case .success(let fd) = FileIO.open(last.path, O_RDONLY) else { return last.firstSeq }
+        let handle = JournalFileHandle(fd: fd, path: last.path)
+        let window = ReadWindow()
+        var count = last.firstSeq
+        var offset: UInt64 = 0
+        while last.size - offset >= UInt64(EntryFrame.headerSize),
+            let bytes = try? window.bytes(handle, at: offset, count: EntryFrame.headerSize),
+            let header = EntryFrame.header(at: bytes.baseAddress!), last.size - offset >= UInt64(header.frameCount)
+        {
+            count += 1
+            offset += UInt64(header.frameCount)
+        }
+        return count
+    }
+
     /// Visits the entries of the segments in `extent` in chain order, with the checkpoints in
     /// `checkpoints` placed after the entry that completes each, and any problem (after which
     /// the walk stops). `visit` returns false to stop.
-    public func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], _ visit: (Item) -> Bool) {
+    package func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], _ visit: (Item) -> Bool) {
         var pendingCheckpoints = checkpoints[...]
         func placeCheckpoints(upTo size: UInt64) -> Bool {
             while let (checkpoint, location) = pendingCheckpoints.first, checkpoint.size <= size {
@@ -288,7 +308,7 @@ public struct JournalFileReader {
                                 + "\(previousHash.bytes.hexString): the chain is broken here")))
                         return
                     }
-                    guard visit(.entry(seq: expected, payload: payload)) else { return }
+                    guard visit(.entry(seq: expected, payload: payload, leafHash: header.hash)) else { return }
                     previousHash = header.hash
                     expected += 1
                     offset += UInt64(header.frameCount)

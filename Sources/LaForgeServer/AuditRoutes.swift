@@ -30,17 +30,15 @@ extension ServeAPI {
         let ndjson = contentType.hasPrefix("application/x-ndjson") || contentType.hasPrefix("application/jsonl")
         let events = try ndjson ? Self.parseNDJSON(body) : [Self.parseEvent(body[...], line: nil)]
         guard !events.isEmpty else { throw APIError(.badRequest, "the body holds no event") }
+        let runtime = host.runtime
         let log = host.log
         let started = monotonicNanoseconds()
         let receipts: [JournalEntryReceipt]
         do {
-            receipts = try await work.run { try log.emit(events) }
-        } catch let error as AuditLogError {
-            switch error.kind {
-            case .invalidEvent: throw APIError(.badRequest, error.description)
-            default:
-                throw APIError(.serviceUnavailable, "not recorded: \(error.description)", retryAfter: 1)
-            }
+            receipts = try await work.run { try runtime.emit(events) }
+        } catch let error as LaForgeRuntimeError {
+            if case .audit(let audit) = error, audit.kind == .invalidEvent { throw APIError(.badRequest, audit.description) }
+            throw APIError(.serviceUnavailable, "not recorded: \(error.description)", retryAfter: 1)
         }
         // With fail_closed: false the journal may drop events; they must not be acknowledged.
         guard receipts.count == events.count else {

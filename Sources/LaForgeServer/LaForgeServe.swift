@@ -17,6 +17,14 @@ public enum LaForgeServe {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
         public var exitCode: Int32
+        /// The runtime's own error when opening it failed (the CLI maps it to its exit code).
+        public var runtimeError: LaForgeRuntimeError?
+
+        init(description: String, exitCode: Int32, runtimeError: LaForgeRuntimeError? = nil) {
+            self.description = description
+            self.exitCode = exitCode
+            self.runtimeError = runtimeError
+        }
     }
 
     /// Runs the server; returns when it has shut down cleanly.
@@ -25,7 +33,7 @@ public enum LaForgeServe {
         try prepareSocketPath(socketPath)
         let host: ServedHost
         do { host = try ServedHost.open(config: config, pluginDirectory: pluginDirectory, logger: logger) } catch {
-            throw Failure(description: error.description, exitCode: error.exitCode)
+            throw Failure(description: error.description, exitCode: 2, runtimeError: error)
         }
         let api = ServeAPI(host: host)
         let router = Router(context: ServeRequestContext.self)
@@ -67,10 +75,10 @@ public enum LaForgeServe {
         watchdog?.cancel()
         withExtendedLifetime(signals) {}
         await api.work.shutdown()
-        let behind = host.shutdown(deadlineMilliseconds: api.settings.withLock { $0.shutdownTimeoutMilliseconds })
-        if !behind.isEmpty {
-            logger.warning("laforge serve: sinks \(behind.joined(separator: ", ")) had not received everything at shutdown; the rest stays in the journal (laforge audit deliver)")
-        }
+        // The runtime's shutdown order: calls in flight finish, final checkpoint, sinks get
+        // what the journal holds within serve.shutdown_timeout_ms, plugins close, journal closes.
+        let report = host.runtime.shutdown()
+        if let size = report.checkpointSize { logger.notice("laforge serve: final checkpoint covers \(size) entries") }
         unlink(socketPath)
         if let failure { throw Failure(description: "the server stopped: \(failure)", exitCode: 2) }
         logger.notice("laforge serve: stopped")

@@ -51,8 +51,8 @@ public final class ServeAPI: Sendable {
             actor: AuditActor(user: context.client?.name ?? "uid:\(peer.map { String($0.uid) } ?? "unknown")", claims: claims),
             action: "serve.refuse", outcome: .denied, target: route,
             data: ["reason": .string(reason)])
-        let log = host.log
-        do { _ = try await work.run { try log.emit(event) } } catch {
+        let runtime = host.runtime
+        do { _ = try await work.run { try runtime.emit(event) } } catch {
             // Fail closed: a refusal that cannot be recorded is still a refusal, and says so.
             throw APIError(.serviceUnavailable, "\(reason); the refusal could not be recorded in the audit trail: \(error)", retryAfter: 1)
         }

@@ -27,18 +27,18 @@ extension ServeAPI {
             throw APIError(.badRequest, "resource is required (a string)", field: "resource")
         }
         let connector = object["connector"]?.stringValue
-        let identity = host.identity
+        let runtime = host.runtime
         let decision: AuthorizationDecision
         var principal: Principal?
         if let token = object["token"] {
             guard let token = token.stringValue, !token.isEmpty else { throw APIError(.badRequest, "token must be a non-empty string", field: "token") }
             try Self.checkRecordable(actor: AuditActor(user: "unauthenticated"), tenant: nil, action: action, resource: resource)
             do {
-                let check = try await work.run { try identity.check(token: token, action: action, resource: resource, connector: connector) }
+                let check = try await work.run { try runtime.authorize(token: token, action: action, resource: resource, connector: connector) }
                 decision = check.decision
                 principal = check.principal
-            } catch let error as IdentityError {
-                throw APIError(error.kind == .io ? .serviceUnavailable : .badRequest, error.description, retryAfter: error.kind == .io ? 1 : nil)
+            } catch let error as LaForgeRuntimeError {
+                throw Self.authorizationFailure(error)
             }
         } else if let given = object["principal"] {
             guard let subject = given["subject"]?.stringValue, !subject.isEmpty else {
@@ -48,10 +48,10 @@ extension ServeAPI {
             let asserted = Principal(subject: subject, roles: roles, tenant: given["tenant"]?.stringValue, claims: given["claims"] ?? .object([:]))
             try Self.checkRecordable(actor: LoggedInIdentity.auditActor(asserted), tenant: asserted.tenant, action: action, resource: resource)
             do {
-                decision = try await work.run { try identity.authorize(asserted, action: action, resource: resource) }
+                decision = try await work.run { try runtime.authorize(asserted, action: action, resource: resource) }
                 principal = asserted
-            } catch let error as IdentityError {
-                throw APIError(.serviceUnavailable, error.description, retryAfter: 1)
+            } catch let error as LaForgeRuntimeError {
+                throw Self.authorizationFailure(error)
             }
         } else {
             throw APIError(.badRequest, "give token or principal", field: "token")
@@ -62,6 +62,15 @@ extension ServeAPI {
         answer["resource"] = .string(resource)
         if let principal { answer["principal"] = principal.jsonValue(includeClaims: false) }
         return jsonResponse(.object(answer))
+    }
+
+    /// A connector that is not configured is the caller's mistake (400); one that is down, or a
+    /// denial that could not be recorded, is ours (503, retry).
+    static func authorizationFailure(_ error: LaForgeRuntimeError) -> APIError {
+        if case .identity(let identity) = error, identity.kind == .notConfigured {
+            return APIError(.badRequest, identity.description, field: "connector")
+        }
+        return APIError(.serviceUnavailable, error.description, retryAfter: 1)
     }
 
     /// A denial is an `auth.deny` audit event: input that event could not hold (control
@@ -79,19 +88,20 @@ extension ServeAPI {
         }
     }
 
-    /// Ready when the journal is writable and the checkpoint key loaded (both hold once the
-    /// server is up: opening checks them) and every plugin started; the body shows each
-    /// sink's delivery.
+    /// Ready once the server answers: opening checked that the journal is writable and the
+    /// checkpoint key loaded, and started every plugin (a sink whose plugin could not start is
+    /// retried by its delivery worker and shows as failing). The body shows each sink's
+    /// delivery; `status` is `degraded` while one is failing.
     func readiness() async throws -> Response {
         let host = self.host
-        let (sinks, size, checkpoint) = try await work.run { () throws -> ([SinkStatus], UInt64, StoredCheckpoint?) in
-            (host.sinkStatuses(), try host.log.journal.currentSize(), try host.log.journal.checkpoints().last)
+        let (sinks, size, checkpoint) = try await work.run { () throws -> ([SinkDeliveryStatus], UInt64, StoredCheckpoint?) in
+            (host.runtime.deliveryStatus(), try host.log.journal.currentSize(), try host.log.journal.checkpoints().last)
         }
         let body: JSONValue = .object([
-            "status": .string("ready"), "journal_entries": .number(Double(size)),
+            "status": .string(sinks.contains(where: \.failing) ? "degraded" : "ready"), "journal_entries": .number(Double(size)),
             "checkpoint_size": .number(Double(checkpoint?.size ?? 0)),
             "newest_covered": .bool((checkpoint?.size ?? 0) == size),
-            "plugins_started": .number(Double(host.config.pluginInstances.count)),
+            "plugins": .number(Double(host.config.pluginInstances.count)),
             "sinks": .array(sinks.map { $0.jsonValue() }),
         ])
         return jsonResponse(body)
@@ -102,14 +112,14 @@ extension ServeAPI {
         let inFlight = work.current
         var text = PrometheusText()
         requestMetrics.render(into: &text)
-        let (sinks, checkpointAge, size) = try await work.run { () throws -> ([SinkStatus], Double?, UInt64) in
+        let (sinks, checkpointAge, size) = try await work.run { () throws -> ([SinkDeliveryStatus], Double?, UInt64) in
             var age: Double?
             if let stored = try host.log.journal.checkpoints().last, let payload = try? JSONParser.parse(stored.payload),
                 let signed = payload["signed_at_us"]?.numberValue
             {
                 age = max(0, Date().timeIntervalSince1970 - signed / 1e6)
             }
-            return (host.sinkStatuses(), age, try host.log.journal.currentSize())
+            return (host.runtime.deliveryStatus(), age, try host.log.journal.currentSize())
         }
         text.family("laforge_serve_in_flight_requests", .gauge, "Requests being worked on.")
         text.sample("laforge_serve_in_flight_requests", [:], Double(inFlight))
@@ -118,12 +128,13 @@ extension ServeAPI {
         text.family("laforge_checkpoint_age_seconds", .gauge, "Seconds since the newest checkpoint was signed.")
         if let checkpointAge { text.sample("laforge_checkpoint_age_seconds", [:], checkpointAge) }
         text.family("laforge_sink_lag_entries", .gauge, "Journal entries a sink has not acknowledged.")
-        for sink in sinks { text.sample("laforge_sink_lag_entries", ["sink": sink.name], Double(sink.lagEntries)) }
-        text.family("laforge_sink_lag_seconds", .gauge, "Age of the oldest entry a sink has not acknowledged.")
-        for sink in sinks { text.sample("laforge_sink_lag_seconds", ["sink": sink.name], sink.lagSeconds) }
-        text.family("laforge_sink_dead_letters", .gauge, "Records in a sink's dead-letter file.")
-        for sink in sinks { text.sample("laforge_sink_dead_letters", ["sink": sink.name], Double(sink.deadLetters)) }
-        // The host registry's own series, minus those the gauges above already give.
+        for sink in sinks { text.sample("laforge_sink_lag_entries", ["sink": sink.sink], Double(sink.lagEntries)) }
+        text.family("laforge_sink_lag_seconds", .gauge, "How long a sink has been behind.")
+        for sink in sinks { text.sample("laforge_sink_lag_seconds", ["sink": sink.sink], sink.lagSeconds) }
+        text.family("laforge_sink_failing", .gauge, "1 while the last write to a sink failed.")
+        for sink in sinks { text.sample("laforge_sink_failing", ["sink": sink.sink], sink.failing ? 1 : 0) }
+        // The host registry's own series (delivery records, retries, refusals, dead letters,
+        // events recorded and dropped), minus the one the gauges above already give.
         text.append(host.metrics.allSamples().filter { $0.name != "laforge_delivery_lag_entries" })
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -5,7 +5,7 @@ import LaForgeHost
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "Record, deliver, read and prove audit events.",
-        subcommands: [Emit.self, Deliver.self, Tail.self, Query.self, Prove.self, HashValue.self])
+        subcommands: [Emit.self, Deliver.self, Status.self, Tail.self, Query.self, Prove.self, HashValue.self])
 }
 
 /// Opens the audit log of the configuration, printing notices (a generated key, a recovered
@@ -33,23 +33,40 @@ extension AuditLogError {
         switch kind {
         case .invalidEvent: return LaForgeExit.invalidInput
         case .configuration: return LaForgeExit.configError
-        case .notDurable, .storage, .corrupt: return LaForgeExit.runtimeError
+        case .notDurable, .storage, .corrupt, .keyUnavailable: return LaForgeExit.runtimeError
         }
     }
 }
 
-/// Runs delivery of what is in the journal to every configured sink, within the timeout.
+/// Runs delivery of what is in the journal to every configured sink, within the timeout. A sink
+/// whose plugin does not start is retried meanwhile; if it never started, the others still got
+/// everything and the command exits 4 naming it.
 func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?, follow: Bool) throws(ExitCode) {
     guard !log.config.sinks.isEmpty else { return }
-    let runtime = try global.startRuntime()
+    let runtime = try global.startRuntime(sinkCreateFailure: .retryInDelivery)
     defer { runtime.close() }
     let engine = DeliveryEngine(log: log, runtime: runtime)
     let stop = SignalStop.install { engine.stop() }
     defer { withExtendedLifetime(stop) {} }
     engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }, follow: follow)
     let results = engine.wait()
-    for (sink, caughtUp) in results.sorted(by: { $0.key < $1.key }) where !caughtUp && !follow {
-        printError("laforge: sink \(sink) has not received everything yet; the rest stays in the journal (run `laforge audit deliver`)")
+    guard !follow else { return }
+    reportUndelivered(results, runtime: runtime)
+    // The other sinks got what there is; a plugin that never started is the plugin's exit code.
+    if let unstarted = runtime.unstartedSinks.first(where: { $0.instance == nil }) {
+        throw fail("sink \(unstarted.name) did not start: \(unstarted.lastError.description)", LaForgeExit.pluginLoadError)
+    }
+}
+
+/// Names each sink that has not caught up, and why when its plugin never started.
+func reportUndelivered(_ results: [String: Bool], runtime: PluginRuntime) {
+    let unstarted = Dictionary(uniqueKeysWithValues: runtime.unstartedSinks.map { ($0.name, $0) })
+    for (sink, caughtUp) in results.sorted(by: { $0.key < $1.key }) where !caughtUp {
+        if let pending = unstarted[sink], pending.instance == nil {
+            printError("laforge: sink \(sink) is not started (\(pending.lastError.message)); what is recorded stays in the journal and reaches it from `laforge audit deliver` once it starts")
+        } else {
+            printError("laforge: sink \(sink) has not received everything yet; the rest stays in the journal (run `laforge audit deliver`)")
+        }
     }
 }
 
@@ -94,12 +111,13 @@ extension AuditCommand {
 
         func run() throws {
             let log = try openAuditLog(global)
-            // Sinks follow the journal while events are recorded; a sink that cannot even start
-            // does not stop recording: the journal is the source of truth.
+            // Sinks follow the journal while events are recorded; a sink whose plugin cannot
+            // start is retried by its own worker while the others deliver, and a configuration
+            // that cannot start at all does not stop recording: the journal is the source of truth.
             var runtime: PluginRuntime?
             var startError: RuntimeStartError?
             if !log.config.sinks.isEmpty {
-                do { runtime = try PluginRuntime.start(config: log.config, options: global.runtimeOptions()) } catch {
+                do { runtime = try PluginRuntime.start(config: log.config, options: global.runtimeOptions(sinkCreateFailure: .retryInDelivery)) } catch {
                     startError = error
                 }
             }
@@ -131,9 +149,7 @@ extension AuditCommand {
             let timeout = flushTimeout.map { Int($0 * 1000) } ?? log.config.audit.delivery.flushTimeoutMilliseconds
             if let runtime {
                 let results = DeliveryEngine.deliver(log: log, runtime: runtime, timeoutMilliseconds: timeout, during: record)
-                for (sink, caughtUp) in results.sorted(by: { $0.key < $1.key }) where !caughtUp {
-                    printError("laforge: sink \(sink) has not received everything yet; the rest stays in the journal (run `laforge audit deliver`)")
-                }
+                reportUndelivered(results, runtime: runtime)
             } else {
                 record()
             }
@@ -231,12 +247,52 @@ extension AuditCommand {
         @Option(help: ArgumentHelp("Give up after this many seconds (default: no limit).", valueName: "seconds")) var timeout: Double?
 
         func run() throws {
+            if follow, !(try global.loadConfig().sinks.isEmpty) { return try followJournal() }
             let log = try openAuditLog(global)
             defer { try? log.close() }
-            // While following, entries other processes record get signed on time too.
-            let checkpoints = follow ? PeriodicCheckpoints(log: log) : nil
-            defer { checkpoints?.stop() }
-            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) }, follow: follow)
+            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) }, follow: false)
+        }
+
+        /// Runs the host as a long-running process does (`LaForgeRuntime`): delivery workers
+        /// following the journal and periodic checkpoints, so entries other processes record get
+        /// delivered and signed on time, until interrupted or --timeout.
+        private func followJournal() throws(ExitCode) {
+            // Stopping is immediate, as it always was: the workers finish their call and save
+            // their cursors; the final checkpoint goes out with the next delivery.
+            let runtime = try global.openRuntime(shutdownTimeoutMilliseconds: 0)
+            let interrupted = DispatchSemaphore(value: 0)
+            let stop = SignalStop.install { interrupted.signal() }
+            defer { withExtendedLifetime(stop) {} }
+            do { try runtime.start() } catch { throw fail(error.description, error.exitCode) }
+            if let timeout {
+                _ = interrupted.wait(timeout: .now() + timeout)
+            } else {
+                interrupted.wait()
+            }
+            runtime.shutdown()
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the journal's size, the entries no checkpoint covers yet, and where each sink stands.",
+            discussion: """
+                Reads the files only (the journal read-only, the cursors): it answers while other \
+                processes record and deliver, and names a sink whose plugin has not started and why.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print the status as JSON.") var json = false
+
+        func run() throws {
+            let config = try global.loadConfig()
+            let status: AuditStatus
+            do { status = try AuditStatus.read(config: config) } catch { throw fail(error.description, error.exitCode) }
+            if json {
+                printJSON(status.jsonValue())
+            } else {
+                for line in status.lines { print(line) }
+            }
         }
     }
 

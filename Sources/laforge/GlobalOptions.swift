@@ -40,15 +40,17 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    func runtimeOptions() -> PluginRuntime.Options {
-        PluginRuntime.Options(pluginDirectory: pluginDir, logger: logger)
+    /// `.retryInDelivery` for commands that deliver: a sink whose create fails is retried by
+    /// its delivery worker while the others deliver.
+    func runtimeOptions(sinkCreateFailure: PluginRuntime.SinkCreateFailure = .fail) -> PluginRuntime.Options {
+        PluginRuntime.Options(pluginDirectory: pluginDir, logger: logger, sinkCreateFailure: sinkCreateFailure)
     }
 
     /// Loads the configuration and starts every plugin; errors are printed with their exit code.
-    func startRuntime() throws(ExitCode) -> PluginRuntime {
+    func startRuntime(sinkCreateFailure: PluginRuntime.SinkCreateFailure = .fail) throws(ExitCode) -> PluginRuntime {
         let config = try loadConfig()
         do {
-            return try PluginRuntime.start(config: config, options: runtimeOptions())
+            return try PluginRuntime.start(config: config, options: runtimeOptions(sinkCreateFailure: sinkCreateFailure))
         } catch {
             throw fail(error.description, error.exitCode)
         }

@@ -33,7 +33,9 @@ struct ServeCommand: ParsableCommand {
             done.signal()
         }
         done.wait()
-        if let failure = outcome.get() { throw fail(failure.description, ExitCode(failure.exitCode)) }
+        if let failure = outcome.get() {
+            throw fail(failure.description, failure.runtimeError?.exitCode ?? ExitCode(failure.exitCode))
+        }
     }
 }
 

@@ -111,6 +111,23 @@ import Testing
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
+    /// `swift build -c release` builds every regular target, and a release module is not compiled
+    /// for testing: a `@testable import` outside the test targets breaks the release build that
+    /// the benchmarks and packagers run.
+    @Test func onlyTestTargetsUseTestableImports() throws {
+        var problems: [String] = []
+        for file in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Plugins")
+            + Self.swiftFiles(under: "Tests/LaForgeTestSupport")
+        {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where line.hasPrefix("@testable import") {
+                problems.append("\(file.path):\(index + 1): \(line) (a regular target; use `package` declarations)")
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
     /// The test must see the modules it checks (a renamed folder would make it pass vacuously).
     @Test func everyLayeredModuleHasSources() {
         for module in Self.layers.joined() {

@@ -104,10 +104,18 @@ package struct AuditKeys {
             try WrappedCheckpointKey.write(text, verifierKey: key.verifierKey, to: keyPath)
             return (key, "generated a checkpoint signing key wrapped by \(backend) at \(keyPath) (development mode); verifier key: \(keyPath).pub")
         } catch let error as KeyFormatError {
-            throw AuditLogError(.configuration, "checkpoint signing key \(keyPath): \(error.message)")
+            throw AuditLogError(error.isUnavailable ? .keyUnavailable : .configuration, "checkpoint signing key \(keyPath): \(error.message)")
         } catch {
             throw AuditLogError(.configuration, "cannot create \(keyPath): \(error.localizedDescription)")
         }
+    }
+
+    /// The verifier key published beside the checkpoint key file (`.pub`), for checking the
+    /// stored checkpoints while the signing key itself cannot be unwrapped.
+    func publishedCheckpointVerifierKey() -> Ed25519VerifierKey? {
+        let keyPath = path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint")
+        guard let text = try? String(contentsOfFile: keyPath + ".pub", encoding: .utf8) else { return nil }
+        return try? Ed25519VerifierKey(parsing: text)
     }
 
     /// The keys checkpoints may be signed by: the current signer and configured older ones.

@@ -38,9 +38,23 @@ public final class AuditLog: @unchecked Sendable {
         let origin = audit.checkpoints.origin ?? defaultOrigin(chainID: audit.chainID)
         let keys = AuditKeys(config: config)
         var notices: [String] = []
-        let (signer, signerNotice) = try keys.checkpointSigner(origin: origin)
-        if let signerNotice { notices.append(signerNotice) }
-        let verifiers = try keys.verifierKeys(signer: signer.verifierKey)
+        let logger = logger
+        let resolvedMetrics = metrics ?? MetricsRegistry(logger: logger)
+        // A KMS that is down must not stop recording: the journal takes the entries and
+        // checkpoints follow once the key can be unwrapped (asked again with backoff).
+        let signer: Ed25519SigningKey?
+        var unavailable: AuditLogError?
+        do {
+            let (key, signerNotice) = try keys.checkpointSigner(origin: origin)
+            if let signerNotice { notices.append(signerNotice) }
+            signer = key
+        } catch where error.kind == .keyUnavailable {
+            signer = nil
+            unavailable = error
+            notices.append("warning: \(error.message); events are recorded, checkpoints follow when the key is back")
+            logger.error("audit: \(error.message); entries are recorded without a checkpoint until it is back")
+        }
+        let verifiers = try keys.verifierKeys(signer: signer?.verifierKey ?? keys.publishedCheckpointVerifierKey())
 
         var pii: PIIMinimizer?
         if !audit.pii.drop.isEmpty || !audit.pii.hash.isEmpty {
@@ -69,11 +83,13 @@ public final class AuditLog: @unchecked Sendable {
         for recovery in journal.recoveries {
             logger.log(level: recovery.mayBeSignedCheckpoint ? .error : .warning, "journal recovery: \(recovery)")
         }
+        let checkpointer = Checkpointer(
+            signer: signer, unavailable: unavailable, otherVerifiers: verifiers, origin: origin, settings: audit.checkpoints,
+            metrics: resolvedMetrics, logger: logger,
+            loadSigner: { () throws(AuditLogError) -> Ed25519SigningKey in try keys.checkpointSigner(origin: origin).0 })
         return AuditLog(
-            config: config, origin: origin, journal: journal, logger: logger, metrics: metrics ?? MetricsRegistry(logger: logger),
-            notices: notices,
-            checkpointer: Checkpointer(signer: signer, verifiers: verifiers, origin: origin, settings: audit.checkpoints),
-            pii: pii)
+            config: config, origin: origin, journal: journal, logger: logger, metrics: resolvedMetrics,
+            notices: notices, checkpointer: checkpointer, pii: pii)
     }
 
     private init(
@@ -104,6 +120,10 @@ public final class AuditLog: @unchecked Sendable {
 
     /// Keys checkpoints of this log may carry (the signer and configured older keys).
     public var verifierKeys: [Ed25519VerifierKey] { checkpointer.verifiers }
+
+    /// Why checkpoints cannot be signed now (the KMS that unwraps the key is down), nil when
+    /// they can. Entries are recorded meanwhile and the next checkpoint covers them.
+    public var checkpointKeyProblem: AuditLogError? { checkpointer.signerProblem }
 
     /// Records one event. Returns nil only with `fail_closed: false` when the journal could not
     /// persist it (logged and counted in `laforge_audit_dropped_total`).
@@ -178,7 +198,7 @@ public final class AuditLog: @unchecked Sendable {
         metrics.counterAdd("laforge_audit_events_total", Double(receipts.count))
         let receiptMode = config.audit.checkpoints.receipts
         do {
-            try checkpointer.signIfDue(journal, force: receiptMode)
+            try checkpointer.signIfDue(journal, force: receiptMode, receiptRequired: receiptMode)
         } catch {
             // The entries are durable; a checkpoint failure must not turn them into an error —
             // except in receipt mode, where the caller asked for a signed receipt.

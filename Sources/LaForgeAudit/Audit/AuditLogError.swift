@@ -12,6 +12,9 @@ public struct AuditLogError: Error, Sendable, CustomStringConvertible {
         /// The journal's own checks found changed, missing or reordered data (tampering or disk
         /// corruption, never a torn write): a verification failure.
         case corrupt
+        /// The checkpoint signing key cannot be had for now (the KMS that unwraps it is down or
+        /// refuses): entries are still recorded, checkpoints follow when the key is back.
+        case keyUnavailable
     }
 
     public var kind: Kind

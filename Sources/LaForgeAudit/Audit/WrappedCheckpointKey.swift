@@ -51,7 +51,11 @@ public enum WrappedCheckpointKey {
         do {
             seed = try backend.decrypt(keyID: kmsKeyID, ciphertext: Array(wrapped), context: context(name: name, keyIDHex: keyIDHex))
         } catch {
-            throw KeyFormatError("unwrapping checkpoint key \(name) with secret backend \(backend.name): \(error.description)")
+            // The KMS unreachable (RETRY) or refusing for now (ACCESS_DENIED: a revoked grant
+            // an operator restores) may answer later; anything else means the key file is wrong.
+            let isUnavailable = error.status == .retry || error.status == .accessDenied
+            throw KeyFormatError(
+                "unwrapping checkpoint key \(name) with secret backend \(backend.name): \(error.description)", isUnavailable: isUnavailable)
         }
         var bytes = seed.withUnsafeBytes { Array($0) }
         defer { sodium_memzero(&bytes, bytes.count) }
@@ -99,7 +103,11 @@ public enum WrappedCheckpointKey {
         do {
             runtime = try PluginRuntime.start(config: backendsOnly)
         } catch {
-            throw KeyFormatError("cannot start secret backend \(name) to unwrap the checkpoint key: \(error.description)")
+            // A configuration the backend's schema refuses is the operator's to fix; a backend
+            // whose create fails (its service down) may start later.
+            let isUnavailable: Bool
+            if case .plugin(let failure) = error, failure.kind == .createFailed { isUnavailable = true } else { isUnavailable = false }
+            throw KeyFormatError("cannot start secret backend \(name) to unwrap the checkpoint key: \(error.description)", isUnavailable: isUnavailable)
         }
         defer { runtime.close() }
         guard let backend = runtime.secretBackends.first(where: { $0.name == name }) else {

@@ -7,6 +7,7 @@ import LaForgePlugins
 public final class DeliveryEngine: @unchecked Sendable {
     // @unchecked: `threads` is only touched by start/wait from the owning thread.
     public let workers: [DeliveryWorker]
+    private let log: AuditLog
     private let stopSignal = StopSignal()
     private let drainSignal = StopSignal()
     private let results = LockedValue<[String: Bool]>([:])
@@ -14,7 +15,10 @@ public final class DeliveryEngine: @unchecked Sendable {
     private let finished = DispatchGroup()
 
     public init(log: AuditLog, runtime: PluginRuntime) {
-        workers = runtime.sinks.map { DeliveryWorker(sink: $0, log: log, settings: log.config.audit.delivery) }
+        self.log = log
+        let settings = log.config.audit.delivery
+        workers = runtime.sinks.map { DeliveryWorker(sink: $0, log: log, settings: settings) }
+            + runtime.unstartedSinks.map { DeliveryWorker(unstarted: $0, log: log, settings: settings) }
     }
 
     /// Starts every worker. With `follow` they run until `stop()`; otherwise each returns once
@@ -24,10 +28,10 @@ public final class DeliveryEngine: @unchecked Sendable {
             finished.enter()
             let thread = Thread { [self] in
                 let caughtUp = worker.run(deadline: deadline, follow: follow, stop: stopSignal, drain: drainSignal)
-                results.withLock { $0[worker.sink.name] = caughtUp }
+                results.withLock { $0[worker.name] = caughtUp }
                 finished.leave()
             }
-            thread.name = "laforge-delivery-\(worker.sink.name)"
+            thread.name = "laforge-delivery-\(worker.name)"
             threads.append(thread)
             thread.start()
         }
@@ -68,24 +72,45 @@ extension DeliveryEngine {
             engine.wait()
             throw error
         }
-        engine.drain()
-        let deadline = timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }
+        return engine.finish(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) })
+    }
+
+    /// Recording has ended: following workers send what there is, and keep delivering until
+    /// each sink holds everything recorded by now (entries and the newest checkpoint) or until
+    /// `deadline` (monotonic ns; nil: no limit); then every worker stops. Returns whether each
+    /// sink caught up, by name; what a sink did not get stays in the journal for the next run.
+    public func finish(deadline: UInt64?) -> [String: Bool] {
+        drain()
         let target = log.journal.size
         let lastCheckpoint = (try? log.journal.checkpoints().last?.size) ?? nil
         var caughtUp: [String: Bool] = [:]
         while true {
-            for worker in engine.workers where caughtUp[worker.sink.name] != true {
-                if let cursor = try? log.cursors.load(worker.sink.name), cursor.nextSeq >= target,
+            for worker in workers where caughtUp[worker.name] != true {
+                if let cursor = try? log.cursors.load(worker.name), cursor.nextSeq >= target,
                    cursor.checkpointSize >= (lastCheckpoint ?? 0) {
-                    caughtUp[worker.sink.name] = true
+                    caughtUp[worker.name] = true
                 }
             }
-            if caughtUp.count == engine.workers.count { break }
+            if caughtUp.count == workers.count { break }
             if let deadline, monotonicNanoseconds() >= deadline { break }
             usleep(5_000)
         }
-        engine.stop()
-        engine.wait()
-        return Dictionary(uniqueKeysWithValues: engine.workers.map { ($0.sink.name, caughtUp[$0.sink.name] == true) })
+        stop()
+        wait()
+        return Dictionary(uniqueKeysWithValues: workers.map { ($0.name, caughtUp[$0.name] == true) })
+    }
+
+    /// Where delivery to each sink stands, in configuration order.
+    public func status() -> [SinkDeliveryStatus] {
+        workers.map { worker in
+            worker.progress.status(sink: worker.name, lagEntries: Self.lagEntries(log: log, sink: worker.name))
+        }
+    }
+
+    /// Entries the journal holds beyond the sink's durable cursor.
+    public static func lagEntries(log: AuditLog, sink: String) -> UInt64 {
+        let size = log.journal.knownSize
+        let next = (try? log.cursors.load(sink))?.nextSeq ?? 0
+        return size > next ? size - next : 0
     }
 }

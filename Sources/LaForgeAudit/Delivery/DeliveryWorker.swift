@@ -9,10 +9,20 @@ import LaForgePlugins
 /// not: a sink that is down only makes its cursor lag (memory stays flat), and a restart
 /// resumes from the cursor. RETRY backs off with full jitter, unbounded by default;
 /// PERMANENT_ERROR dead-letters the one refused record and moves on; a plugin that breaks the
-/// contract is retried like RETRY, never counted as delivered.
+/// contract is retried like RETRY, never counted as delivered. A sink whose plugin did not
+/// start (its create failed) is started here, retried with the same backoff, while the other
+/// workers deliver.
 public final class DeliveryWorker: @unchecked Sendable {
     // @unchecked: used from one thread at a time (its own, or the caller's for `deliver`).
-    public let sink: AuditSinkInstance
+    /// The sink's configured name.
+    public let name: String
+    /// The started instance; nil until `unstarted` starts.
+    private var sink: AuditSinkInstance?
+    private let unstarted: UnstartedAuditSink?
+    private let startStatus: SinkStartStatus
+    private var startAttempts = 0
+    /// What this worker has seen (lag, failures, dead letters), readable while it runs.
+    public let progress = DeliveryProgress()
     private let log: AuditLog
     private let settings: DeliverySettings
     private let retry: RetryPolicy
@@ -34,15 +44,27 @@ public final class DeliveryWorker: @unchecked Sendable {
     /// that is idempotent by seq anyway.
     static let cursorSyncIntervalNanoseconds: UInt64 = 1_000_000_000
 
-    init(sink: AuditSinkInstance, log: AuditLog, settings: DeliverySettings) {
+    convenience init(sink: AuditSinkInstance, log: AuditLog, settings: DeliverySettings) {
+        self.init(name: sink.name, sink: sink, unstarted: nil, log: log, settings: settings)
+    }
+
+    convenience init(unstarted: UnstartedAuditSink, log: AuditLog, settings: DeliverySettings) {
+        self.init(name: unstarted.name, sink: nil, unstarted: unstarted, log: log, settings: settings)
+        startAttempts = 1  // the runtime's create was the first
+    }
+
+    private init(name: String, sink: AuditSinkInstance?, unstarted: UnstartedAuditSink?, log: AuditLog, settings: DeliverySettings) {
+        self.name = name
         self.sink = sink
+        self.unstarted = unstarted
         self.log = log
         self.settings = settings
         self.retry = RetryPolicy(settings)
-        self.deadLetter = DeadLetterFile(stateDirectory: log.stateDirectory, sink: sink.name)
+        self.deadLetter = DeadLetterFile(stateDirectory: log.stateDirectory, sink: name)
+        self.startStatus = SinkStartStatus(stateDirectory: log.stateDirectory, sink: name)
     }
 
-    private var labels: [String: String] { ["sink": sink.name] }
+    private var labels: [String: String] { ["sink": name] }
 
     /// Delivers until the sink holds every entry (and checkpoint) the journal has at the time
     /// of each check, or until `deadline` (monotonic ns; nil: no limit) or `stop` says so.
@@ -55,20 +77,23 @@ public final class DeliveryWorker: @unchecked Sendable {
     ) -> Bool {
         let lock: DeliveryLock?
         do {
-            lock = try DeliveryLock.acquire(stateDirectory: log.stateDirectory, sink: sink.name, deadline: deadline, stop: stop)
+            lock = try DeliveryLock.acquire(stateDirectory: log.stateDirectory, sink: name, deadline: deadline, stop: stop)
         } catch {
-            log.logger.error("sink \(sink.name): cannot take the delivery lock: \(error)")
+            log.logger.error("sink \(name): cannot take the delivery lock: \(error)")
             return false
         }
         guard let lock else {
             if !stop.isStopped {
-                log.logger.warning("sink \(sink.name): another process holds its delivery lock (e.g. `laforge audit deliver --follow`); it delivers what was recorded")
+                log.logger.warning("sink \(name): another process holds its delivery lock (e.g. `laforge audit deliver --follow`); it delivers what was recorded")
             }
             return false
         }
         defer { withExtendedLifetime(lock) {} }
+        progress.update { $0.running = true }
+        defer { progress.update { $0.running = false } }
         defer { syncCursor() }  // before the lock goes: the next holder starts from a durable cursor
-        if nextSeq == nil { nextSeq = (try? log.cursors.load(sink.name))?.nextSeq ?? 0 }
+        guard let sink = startedSink(deadline: deadline, stop: stop) else { return false }
+        if nextSeq == nil { nextSeq = (try? log.cursors.load(name))?.nextSeq ?? 0 }
 
         while !stop.isStopped {
             if let deadline, monotonicNanoseconds() >= deadline { return false }
@@ -80,13 +105,15 @@ public final class DeliveryWorker: @unchecked Sendable {
             do {
                 batch = try nextBatch()
             } catch {
-                log.logger.error("sink \(sink.name): cannot read the journal or cursor: \(error)")
+                log.logger.error("sink \(name): cannot read the journal or cursor: \(error)")
+                progress.failed("cannot read the journal or cursor: \(error)")
                 guard pause(milliseconds: retry.delayMilliseconds(attempt: failures), deadline: deadline, stop: stop) else { return false }
                 failures += 1
                 continue
             }
             nextSeq = batch.start.nextSeq
             log.metrics.gaugeSet("laforge_delivery_lag_entries", labels: labels, Double(batch.lag))
+            progress.observed(lag: batch.lag)
             if batch.isEmpty {
                 syncCursor()
                 guard follow else { return true }
@@ -96,9 +123,35 @@ public final class DeliveryWorker: @unchecked Sendable {
             // While the sink stores this batch, the next one is read (a worker catching up
             // would otherwise alternate between reading the journal and waiting for the sink).
             if batch.hasMore { prefetch(after: batch) }
-            if !deliver(batch, deadline: deadline, stop: stop) { return false }
+            if !deliver(batch, to: sink, deadline: deadline, stop: stop) { return false }
         }
         return false
+    }
+
+    /// The sink's instance, starting the plugin first if its create failed so far: retried
+    /// with the delivery backoff (unbounded: a sink that comes up later gets everything from
+    /// the journal) until it starts, or nil when stopped or past `deadline`.
+    private func startedSink(deadline: UInt64?, stop: StopSignal) -> AuditSinkInstance? {
+        if let sink { return sink }
+        guard let unstarted else { return nil }
+        while true {
+            do {
+                let started = try unstarted.start()
+                log.logger.notice("sink \(name) started after \(startAttempts + 1) attempt(s); delivering what the journal holds for it")
+                log.metrics.gaugeSet("laforge_sink_started", labels: labels, 1)
+                startStatus.recordStarted()
+                sink = started
+                return started
+            } catch {
+                startAttempts += 1
+                log.metrics.gaugeSet("laforge_sink_started", labels: labels, 0)
+                log.metrics.counterAdd("laforge_sink_start_failures_total", labels: labels, 1)
+                startStatus.recordFailure(error.message, attempts: startAttempts)
+                let wait = retry.delayMilliseconds(attempt: min(startAttempts - 1, 30))
+                log.logger.error("sink \(name) is not started (attempt \(startAttempts)): \(error.message); retrying in \(wait) ms")
+                guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return nil }
+            }
+        }
     }
 
     /// The batch prefetched from where the cursor now stands, else one read now.
@@ -107,7 +160,7 @@ public final class DeliveryWorker: @unchecked Sendable {
             self.prefetched = nil
             if prefetched.start == storedCursor { return try prefetched.batch.wait().get() }
         }
-        return try DeliveryBatch.next(log: log, sink: sink.name, settings: settings)
+        return try DeliveryBatch.next(log: log, sink: name, settings: settings)
     }
 
     private func prefetch(after batch: DeliveryBatch) {
@@ -147,7 +200,7 @@ public final class DeliveryWorker: @unchecked Sendable {
     }
 
     /// Sends one batch until it is stored (retrying) or until stopped. False when stopped.
-    private func deliver(_ batch: DeliveryBatch, deadline: UInt64?, stop: StopSignal) -> Bool {
+    private func deliver(_ batch: DeliveryBatch, to sink: AuditSinkInstance, deadline: UInt64?, stop: StopSignal) -> Bool {
         let audit = batch.audit
         var start = 0
         while start < audit.count {
@@ -156,18 +209,21 @@ public final class DeliveryWorker: @unchecked Sendable {
                 outcome = try sink.write(audit, from: start)
             } catch {
                 outcome = .retry(stored: 0, message: error.description)
-                log.logger.error("sink \(sink.name): \(error)")
+                log.logger.error("sink \(name): \(error)")
             }
             switch outcome {
             case .stored:
                 advance(batch, through: audit.count)
                 log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(audit.count - start))
+                progress.stored(audit.count - start)
                 failures = 0
                 return true
             case .retry(let stored, let message):
                 acknowledge(stored, of: batch, from: &start)
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_retries_total", labels: labels, 1)
+                progress.update { $0.retries += 1 }
+                progress.failed(message)
                 if retry.isExhausted(afterFailures: failures) {
                     deadLetterRecord(batch.audit.record(at: start), error: "gave up after \(failures) attempts: \(message)")
                     start += 1
@@ -176,7 +232,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                     continue
                 }
                 let wait = retry.delayMilliseconds(attempt: failures - 1)
-                log.logger.warning("sink \(sink.name): write failed, retrying in \(wait) ms (attempt \(failures)): \(message)")
+                log.logger.warning("sink \(name): write failed, retrying in \(wait) ms (attempt \(failures)): \(message)")
                 guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return false }
             case .refused(let stored, let message):
                 // The sink, not a record, is the problem: keep everything and ask again later,
@@ -184,12 +240,16 @@ public final class DeliveryWorker: @unchecked Sendable {
                 acknowledge(stored, of: batch, from: &start)
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_refusals_total", labels: labels, 1)
+                progress.update { $0.refusals += 1 }
+                progress.failed(message)
                 let wait = retry.delayMilliseconds(attempt: failures - 1)
-                log.logger.error("sink \(sink.name): refuses access, an operator must act; \(audit.count - start) record(s) kept, asking again in \(wait) ms: \(message)")
+                log.logger.error("sink \(name): refuses access, an operator must act; \(audit.count - start) record(s) kept, asking again in \(wait) ms: \(message)")
                 guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return false }
             case .permanentError(let stored, let message):
                 start += stored
                 log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
+                progress.stored(stored)
+                progress.failed(message)
                 deadLetterRecord(batch.audit.record(at: start), error: message)
                 start += 1
                 advance(batch, through: start)
@@ -206,6 +266,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         start += stored
         advance(batch, through: start)
         log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
+        progress.stored(stored)
     }
 
     private func advance(_ batch: DeliveryBatch, through count: Int) {
@@ -214,14 +275,14 @@ public final class DeliveryWorker: @unchecked Sendable {
         do {
             let cursor = batch.cursor(after: count)
             nextSeq = cursor.nextSeq
-            try log.cursors.store(sink.name, cursor, sync: sync)
+            try log.cursors.store(name, cursor, sync: sync)
             storedCursor = cursor
             if sync { cursorSyncedAt = now }
             cursorUnsynced = !sync
         } catch {
             // The sink has the records; a lost cursor update only means they are re-sent, and
             // sinks are idempotent by seq.
-            log.logger.error("sink \(sink.name): cannot persist the cursor: \(error)")
+            log.logger.error("sink \(name): cannot persist the cursor: \(error)")
         }
     }
 
@@ -229,22 +290,23 @@ public final class DeliveryWorker: @unchecked Sendable {
     private func syncCursor() {
         guard cursorUnsynced else { return }
         do {
-            try log.cursors.sync(sink.name)
+            try log.cursors.sync(name)
             cursorUnsynced = false
             cursorSyncedAt = monotonicNanoseconds()
         } catch {
-            log.logger.error("sink \(sink.name): cannot persist the cursor: \(error)")
+            log.logger.error("sink \(name): cannot persist the cursor: \(error)")
         }
     }
 
     private func deadLetterRecord(_ record: AuditRecord, error: String) {
         log.metrics.counterAdd("laforge_delivery_dead_letters_total", labels: labels, 1)
+        progress.update { $0.deadLetters += 1 }
         do {
-            try deadLetter.append(record: record, sink: sink.name, error: error)
+            try deadLetter.append(record: record, sink: name, error: error)
         } catch {
-            log.logger.error("sink \(sink.name): cannot write the dead-letter file \(deadLetter.path): \(error)")
+            log.logger.error("sink \(name): cannot write the dead-letter file \(deadLetter.path): \(error)")
         }
-        log.logger.error("sink \(sink.name): refused \(record.kind == .entry ? "entry" : "checkpoint") \(record.seq) permanently; written to \(deadLetter.path): \(error)")
+        log.logger.error("sink \(name): refused \(record.kind == .entry ? "entry" : "checkpoint") \(record.seq) permanently; written to \(deadLetter.path): \(error)")
         // Record the refusal in the chain itself, except for the host's own records: a refused
         // `audit.dead_letter` event or a refused checkpoint. Recording those would add entries
         // whose delivery fails in turn (and a checkpoint over them, which fails too): with a
@@ -256,7 +318,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         }
         let event = AuditEvent(
             actor: AuditActor(user: "laforge", roles: ["system"]), action: "audit.dead_letter", outcome: .failure,
-            target: "sink:\(sink.name)",
+            target: "sink:\(name)",
             data: [
                 "seq": .number(Double(record.seq)),
                 "kind": .string(record.kind == .entry ? "entry" : "checkpoint"),
@@ -265,7 +327,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                 "dead_letter_file": .string(deadLetter.path),
             ])
         do { _ = try log.emit(event) } catch {
-            log.logger.error("sink \(sink.name): cannot record the dead letter as an audit event: \(error)")
+            log.logger.error("sink \(name): cannot record the dead letter as an audit event: \(error)")
         }
     }
 

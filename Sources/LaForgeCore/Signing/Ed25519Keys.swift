@@ -152,7 +152,13 @@ public struct Ed25519SigningKey: Sendable, CustomStringConvertible {
 
 public struct KeyFormatError: Error, CustomStringConvertible, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The key itself is fine but a service it depends on did not answer or refused (the KMS
+    /// that unwraps it): trying again later may succeed, unlike a malformed key or setting.
+    public var isUnavailable: Bool
+    public init(_ message: String, isUnavailable: Bool = false) {
+        self.message = message
+        self.isUnavailable = isUnavailable
+    }
     public var description: String { message }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LaForgeAudit
 import LaForgeCore
+import LaForgeJournal
 import LaForgePlugins
 import Logging
 
@@ -44,7 +45,9 @@ public struct ApprovalRecorder: Sendable {
         } else if key == nil, decision != .annotate, config.approvals.signedOnly(mode: config.mode) {
             notices.append("this \(decision.rawValue) is unsigned and will not count: the policy counts signed approvals only (use --sign)")
         }
-        if let notice = try ApprovalLog(stateDirectory: config.stateDir).append(approval) { notices.append(notice) }
+        // The event first (see SnapshotSigner.sign): the log opens before anything is stored
+        // and the approval.* event is durable before the approval line is written.
+        let log = try SnapshotAuditTrail.open(config: config, logger: logger)
         let event = AuditEvent(
             actor: actor, action: decision.auditAction, timestamp: time, target: "snapshot:\(snapshot.shortID)",
             artifactHash: "sha256:" + snapshot.hash.hexString,
@@ -53,12 +56,20 @@ public struct ApprovalRecorder: Sendable {
                 "decision": .string(decision.rawValue), "comment": .string(comment),
                 "key": approval.signature.map { .string($0.keyDescription) } ?? .null,
             ])
-        do {
-            notices += try SnapshotAuditTrail.record([event], config: config, logger: logger).notices
-        } catch {
-            throw SnapshotError(
-                error.kind, "the \(decision.rawValue) of \(snapshot.shortID) is stored, but its audit event was not recorded: \(error.message)")
+        let receipts: [JournalEntryReceipt]
+        do throws(SnapshotError) { receipts = try SnapshotAuditTrail.emit([event], into: log) } catch {
+            throw SnapshotError(error.kind, "nothing was stored: the \(decision.rawValue) of \(snapshot.shortID) could not be recorded as an audit event: \(error.message)")
         }
+        do throws(SnapshotError) {
+            if let notice = try ApprovalLog(stateDirectory: config.stateDir).append(approval) { notices.append(notice) }
+        } catch {
+            log.journal.close()
+            throw SnapshotError(
+                error.kind,
+                "the \(decision.rawValue) of \(snapshot.shortID) is recorded as an audit event (seq \(receipts.first?.seq ?? 0)) but could not be stored: \(error.message)")
+        }
+        try SnapshotAuditTrail.close(log)
+        notices += log.notices
         return Result(approval: approval, snapshot: snapshot, notices: notices)
     }
 

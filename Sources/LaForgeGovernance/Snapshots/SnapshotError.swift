@@ -31,7 +31,7 @@ extension SnapshotError {
         case .configuration: self.init(.configuration, error.message)
         case .invalidEvent: self.init(.invalidInput, error.message)
         case .corrupt: self.init(.corrupt, error.message)
-        case .notDurable, .storage: self.init(.storage, error.message)
+        case .notDurable, .storage, .keyUnavailable: self.init(.storage, error.message)
         }
     }
 }

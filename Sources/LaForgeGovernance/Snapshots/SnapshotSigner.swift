@@ -35,29 +35,49 @@ public struct SnapshotSigner: Sendable {
         let (key, keyNotice) = try SnapshotKeys(config: config).signer()
         let artifacts = try SnapshotArtifact.hashing(paths, root: root)
         let chain = SnapshotChain(stateDirectory: config.stateDir)
-        let (snapshot, appendNotice) = try chain.append { last throws(SnapshotError) in
-            Snapshot(
-                seq: last.map { $0.seq + 1 } ?? 0, createdAt: time, signer: actor, message: message, artifacts: artifacts,
-                prevHash: last?.hash, key: key)
+        // The event first: the audit log is opened before anything is stored, and the
+        // snapshot.sign event is durable before the snapshot line is written (under the chain's
+        // lock, so it names the exact snapshot). A failure to record stores nothing; a failure
+        // to store after it leaves an event the snapshot verification reports, never a snapshot
+        // without its event.
+        let log = try SnapshotAuditTrail.open(config: config, logger: logger)
+        var receipts: [JournalEntryReceipt] = []
+        let (snapshot, appendNotice): (Snapshot, notice: String?)
+        do throws(SnapshotError) {
+            (snapshot, appendNotice) = try chain.append { last throws(SnapshotError) in
+                let snapshot = Snapshot(
+                    seq: last.map { $0.seq + 1 } ?? 0, createdAt: time, signer: actor, message: message, artifacts: artifacts,
+                    prevHash: last?.hash, key: key)
+                do throws(SnapshotError) {
+                    receipts = try SnapshotAuditTrail.emit([Self.event(for: snapshot, message: message, actor: actor, time: time)], into: log)
+                } catch {
+                    throw SnapshotError(error.kind, "nothing was signed: the snapshot.sign audit event could not be recorded: \(error.message)")
+                }
+                return snapshot
+            }
+        } catch {
+            log.journal.close()
+            guard let receipt = receipts.first else { throw error }
+            throw SnapshotError(
+                error.kind, "the snapshot.sign event is recorded (seq \(receipt.seq)) but the snapshot could not be stored: \(error.message)")
         }
+        try SnapshotAuditTrail.close(log)
+        return Result(
+            snapshot: snapshot, notices: [keyNotice, appendNotice].compactMap { $0 } + log.notices,
+            auditSeq: receipts.first?.seq)
+    }
+
+    /// The `snapshot.sign` audit event of `snapshot`.
+    static func event(for snapshot: Snapshot, message: String?, actor: AuditActor, time: AuditTimestamp) -> AuditEvent {
         var data: [String: JSONValue] = [
             "snapshot_hash": .string(snapshot.hash.hexString), "seq": .number(Double(snapshot.seq)),
             "prev_hash": snapshot.prevHash.map { .string($0.hexString) } ?? .null,
-            "key": .string(snapshot.signature.keyDescription), "artifacts": .number(Double(artifacts.count)),
+            "key": .string(snapshot.signature.keyDescription), "artifacts": .number(Double(snapshot.artifacts.count)),
         ]
         if let message { data["message"] = .string(message) }
-        let event = AuditEvent(
+        return AuditEvent(
             actor: actor, action: "snapshot.sign", timestamp: time, target: "snapshot:\(snapshot.shortID)",
             artifactHash: "sha256:" + snapshot.hash.hexString, data: data)
-        let recorded: (receipts: [JournalEntryReceipt], notices: [String])
-        do { recorded = try SnapshotAuditTrail.record([event], config: config, logger: logger) } catch {
-            throw SnapshotError(
-                error.kind,
-                "snapshot \(snapshot.shortID) is signed and in the chain, but its audit event was not recorded: \(error.message)")
-        }
-        return Result(
-            snapshot: snapshot, notices: [keyNotice, appendNotice].compactMap { $0 } + recorded.notices,
-            auditSeq: recorded.receipts.first?.seq)
     }
 
     static func checkText(_ text: String, field: String) throws(SnapshotError) {

@@ -15,24 +15,38 @@ public final class PluginRuntime: @unchecked Sendable {
         public var environment: [String: String]
         public var logger: Logger
         public var metrics: MetricsRegistry
+        /// What an audit sink whose `create` fails does to the start: `.fail` (checking a
+        /// configuration: `laforge config validate`), or `.retryInDelivery` (recording and
+        /// delivering: the sink waits in `unstartedSinks` and its delivery worker retries
+        /// create with backoff while the others deliver).
+        public var sinkCreateFailure: SinkCreateFailure
 
         public init(
             pluginDirectory: String? = nil,
             environment: [String: String] = ProcessInfo.processInfo.environment,
             logger: Logger = .host,
-            metrics: MetricsRegistry? = nil
+            metrics: MetricsRegistry? = nil,
+            sinkCreateFailure: SinkCreateFailure = .fail
         ) {
             self.pluginDirectory = pluginDirectory
             self.environment = environment
             self.logger = logger
             self.metrics = metrics ?? MetricsRegistry(logger: logger)
+            self.sinkCreateFailure = sinkCreateFailure
         }
+    }
+
+    public enum SinkCreateFailure: Sendable {
+        case fail
+        case retryInDelivery
     }
 
     public let config: LaForgeConfig
     public let pluginDirectory: String
     public let secretBackends: [SecretBackendInstance]
     public let sinks: [AuditSinkInstance]
+    /// Sinks whose create failed, with `sinkCreateFailure: .retryInDelivery` (in file order).
+    public let unstartedSinks: [UnstartedAuditSink]
     /// IdP connector instances (identity.connectors), in file order.
     public let idpConnectors: [IdPConnectorInstance]
     public let metrics: MetricsRegistry
@@ -40,13 +54,14 @@ public final class PluginRuntime: @unchecked Sendable {
 
     private init(
         config: LaForgeConfig, pluginDirectory: String, secretBackends: [SecretBackendInstance],
-        sinks: [AuditSinkInstance], idpConnectors: [IdPConnectorInstance], metrics: MetricsRegistry,
+        sinks: [AuditSinkInstance], unstartedSinks: [UnstartedAuditSink], idpConnectors: [IdPConnectorInstance], metrics: MetricsRegistry,
         secrets: any SecretResolving
     ) {
         self.config = config
         self.pluginDirectory = pluginDirectory
         self.secretBackends = secretBackends
         self.sinks = sinks
+        self.unstartedSinks = unstartedSinks
         self.idpConnectors = idpConnectors
         self.metrics = metrics
         self.secrets = secrets
@@ -90,6 +105,7 @@ public final class PluginRuntime: @unchecked Sendable {
 
         var backends: [SecretBackendInstance] = []
         var sinks: [AuditSinkInstance] = []
+        var unstartedSinks: [UnstartedAuditSink] = []
         var connectors: [IdPConnectorInstance] = []
         do throws(RuntimeStartError) {
             for instance in config.pluginInstances {
@@ -121,9 +137,15 @@ public final class PluginRuntime: @unchecked Sendable {
                 do {
                     switch capability {
                     case .auditSink:
-                        let sink = try AuditSinkInstance(name: instance.name, library: library, configJSON: normalized, context: context)
-                        sinks.append(sink)
-                        created.append(sink)
+                        do {
+                            let sink = try AuditSinkInstance(name: instance.name, library: library, configJSON: normalized, context: context)
+                            sinks.append(sink)
+                            created.append(sink)
+                        } catch where options.sinkCreateFailure == .retryInDelivery && error.kind == .createFailed {
+                            options.logger.error("sink \(instance.name) is not started: \(error.message); its delivery retries with backoff, the other sinks deliver and events are recorded meanwhile")
+                            unstartedSinks.append(UnstartedAuditSink(
+                                name: instance.name, library: library, configJSON: normalized, context: context, startError: error))
+                        }
                     case .secretBackend:
                         let backend = try SecretBackendInstance(name: instance.name, library: library, configJSON: normalized, context: context)
                         backends.append(backend)
@@ -143,7 +165,7 @@ public final class PluginRuntime: @unchecked Sendable {
         }
         return PluginRuntime(
             config: config, pluginDirectory: directory, secretBackends: backends, sinks: sinks,
-            idpConnectors: connectors, metrics: options.metrics, secrets: secrets)
+            unstartedSinks: unstartedSinks, idpConnectors: connectors, metrics: options.metrics, secrets: secrets)
     }
 
     /// Resolves, signature-checks and opens one instance's library.
@@ -157,7 +179,11 @@ public final class PluginRuntime: @unchecked Sendable {
             // is what gets loaded.
             let file = try PluginFile(path: path)
             if mode == .production { try file.checkOnlyTheOwnerCanChangeIt() }
-            let verdict = PluginSignature.verify(libraryDigest: try file.sha256(), libraryPath: path, trustedKeys: trustedKeys)
+            // Hashing a library costs more than loading it: only a signed one is hashed (an
+            // unsigned one is refused in production and allowed in development either way).
+            let signed = FileManager.default.fileExists(atPath: PluginSignature.signaturePath(forLibrary: path))
+            let verdict: PluginSignature.Verdict =
+                signed ? PluginSignature.verify(libraryDigest: try file.sha256(), libraryPath: path, trustedKeys: trustedKeys) : .unsigned
             switch (mode, verdict) {
             case (_, .valid):
                 break
@@ -181,6 +207,7 @@ public final class PluginRuntime: @unchecked Sendable {
 
     /// Destroys every instance, sinks first, after their calls in flight return.
     public func close() {
+        for sink in unstartedSinks.reversed() { sink.close() }
         for sink in sinks.reversed() { sink.close() }
         for connector in idpConnectors.reversed() { connector.close() }
         for backend in secretBackends.reversed() { backend.close() }

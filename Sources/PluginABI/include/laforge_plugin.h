@@ -306,8 +306,8 @@ typedef struct laforge_audit_sink_vtable {
      * stored record of chain `chain_id` (NUL-terminated; NULL when the host does not know it: then
      * read the one chain stored, or fail with LAFORGE_INVALID_ARGUMENT naming the chains found)
      * with entries of seq >= `from_seq` in increasing seq order and each checkpoint of tree size
-     * > `from_seq` right after the entry that completes it (size N after entry N - 1; one of
-     * size 0 first). Records and `location` are borrowed for the call to `visit` only. In a
+     * > `from_seq` right after the entry that completes it (size N after entry N - 1); when
+     * `from_seq` is 0, the checkpoint of size 0 comes first, before entry 0. Records and `location` are borrowed for the call to `visit` only. In a
      * record, `data`/`data_len` are the stored bytes exactly as written; `hash` and `prev_hash`
      * may be NULL (the host recomputes everything from `data`). `location` is where a person
      * finds the record in the sink, e.g. "table audit.entries, seq 41". `visit` returns 0 to go
@@ -481,7 +481,7 @@ typedef struct laforge_plugin_descriptor {
                                   lowest host minor it loads into, and what it understands (the
                                   host never sends it record kinds or fields of a later minor) */
 
-    const char *name;          /* short identifier, [a-z0-9_-]+ */
+    const char *name;          /* short identifier, [a-z0-9][a-z0-9_-]*, <= 64 characters */
     const char *version;       /* the plugin's own version, semver */
     const char *description;   /* one line */
     const char *license;       /* SPDX expression, e.g. "Apache-2.0" */

@@ -1,5 +1,5 @@
 import Foundation
-@testable import LaForgeCore
+import LaForgeCore
 
 #if canImport(Glibc)
     import Glibc

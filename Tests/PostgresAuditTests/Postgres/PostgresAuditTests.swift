@@ -302,7 +302,8 @@ import Testing
         for (dsn, expected, secrets) in cases {
             var failing = setup.environment
             failing["LAFORGE_PG_DSN"] = dsn
-            for arguments in [["audit", "deliver", "--timeout", "10"], ["verify", "chain", "--sink", "pg"], ["config", "validate"]] {
+            // `audit deliver` retries the sink's create meanwhile and exits 4 when it never started.
+            for arguments in [["audit", "deliver", "--timeout", "2"], ["verify", "chain", "--sink", "pg"], ["config", "validate"]] {
                 let result = try CLIRunner.run(
                     arguments + ["--config", setup.sandbox.configPath, "--plugin-dir", CLIRunner.buildDirectory], environment: failing,
                     in: setup.sandbox.root)
