@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "laforge", targets: ["laforge"]),
         .library(name: "LaForgeHost", targets: ["LaForgeHost"]),
+        .library(name: "LaForgeServer", targets: ["LaForgeServer"]),
         // Plugins are shared libraries the host dlopens; `swift build` puts them beside `laforge`.
         .library(name: "FileSink", type: .dynamic, targets: ["FileSink"]),
         .library(name: "PostgresAudit", type: .dynamic, targets: ["PostgresAudit"]),
@@ -34,6 +35,9 @@ let package = Package(
         // them, so an embedding service routes both into the backends it bootstrapped.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // `laforge serve`'s HTTP/1.1 server (SwiftNIO underneath): no hand-written HTTP parsing.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // The server ecosystem's service lifecycle: `LaForgeRuntime` is a `Service`, so a Swift
         // server runs it in its `ServiceGroup` and it drains on graceful shutdown.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -121,11 +125,26 @@ let package = Package(
             ],
             path: "Sources/LaForgeHost"),
 
+        // `laforge serve`: the local HTTP API over a Unix socket (docs/API.md), above the umbrella
+        // because it serves the runtime that LaForgeHost assembles.
+        .target(
+            name: "LaForgeServer",
+            dependencies: [
+                "LaForgeHost",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/LaForgeServer"),
+
         // The CLI only parses arguments and prints; every decision lives in LaForgeHost.
         .executableTarget(
             name: "laforge",
             dependencies: [
-                "LaForgeHost",
+                "LaForgeHost", "LaForgeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -199,6 +218,7 @@ let package = Package(
         .testTarget(name: "LaForgeIdentityTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeIdentityTests"),
         .testTarget(name: "LaForgeJournalTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeJournalTests"),
         .testTarget(name: "LaForgePluginsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgePluginsTests"),
+        .testTarget(name: "LaForgeServerTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeServerTests"),
         .testTarget(name: "LaForgeSecretsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeSecretsTests"),
         .testTarget(name: "OIDCConnectorTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/OIDCConnectorTests"),
         .testTarget(name: "PostgresAuditTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/PostgresAuditTests"),

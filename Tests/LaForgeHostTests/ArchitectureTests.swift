@@ -16,6 +16,8 @@ import Testing
         ["LaForgeAudit", "LaForgeSecrets"],
         ["LaForgeIdentity", "LaForgeGovernance"],
         ["LaForgeHost"],
+        // `laforge serve`'s API: serves the runtime the umbrella assembles.
+        ["LaForgeServer"],
     ]
 
     static func layer(of module: String) -> Int? { layers.firstIndex { $0.contains(module) } }

@@ -2,7 +2,10 @@ import Foundation
 import LaForgeCore
 
 extension LaForgeConfig {
-    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit", "snapshots", "approvals", "identity"]
+    /// The top-level keys this version reads.
+    public static var rootKeyNames: [String] { rootKeys }
+
+    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit", "snapshots", "approvals", "identity", "serve"]
 
     /// Decodes an interpolated document. Checks run in the order a user fixes things: the version
     /// first (a newer file's keys would otherwise all look unknown), then the keys, then each
@@ -50,6 +53,7 @@ extension LaForgeConfig {
         snapshots = try SnapshotSettings.decode(root.optional("snapshots"))
         approvals = try ApprovalPolicy.decode(root.optional("approvals"), baseDirectory: baseDirectory)
         self.identity = identity
+        serve = try ServeConfig.decode(root.optional("serve"))
     }
 
     // MARK: - Sections
