@@ -21,6 +21,7 @@ enum ProcessMemoryScan {
         guard memory >= 0 else { throw AuditTestFailure("cannot open /proc/self/mem: \(String(cString: strerror(errno)))") }
         defer { close(memory) }
         let chunkSize = 1 << 22
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize + masked.count, alignment: 16)
         defer { scratch.deallocate() }
         let bytes = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -33,7 +34,12 @@ enum ProcessMemoryScan {
             while start < end {
                 let count = Int(min(UInt(chunkSize + masked.count), end - start))
                 let read = pread(memory, scratch.baseAddress!, count, off_t(Int64(bitPattern: UInt64(start))))
-                guard read > 0 else { break }
+                guard read > 0 else {
+                    // A page unmapped since maps was read (other threads allocate and free while
+                    // the scan runs): skip that page, not the rest of the region.
+                    start += UInt(pageSize)
+                    continue
+                }
                 var offset = 0
                 while offset + masked.count <= read, let hit = memchr(bytes + offset, first, read - masked.count + 1 - offset) {
                     let position = UnsafeMutableRawPointer(hit).assumingMemoryBound(to: UInt8.self) - bytes
@@ -45,7 +51,9 @@ enum ProcessMemoryScan {
                     }
                     offset = position + 1
                 }
-                start += UInt(chunkSize)
+                // A short read stops at an unreadable page: go on from what was read, keeping an
+                // overlap of one secret less a byte so a copy across the boundary is still seen.
+                start += UInt(max(1, read - masked.count + 1))
             }
         }
         memset(scratch.baseAddress!, 0, scratch.count)
