@@ -21,6 +21,11 @@ public final class DeliveryWorker: @unchecked Sendable {
     private let unstarted: UnstartedAuditSink?
     private let startStatus: SinkStartStatus
     private var startAttempts = 0
+    private let startedFlag: LockedValue<Bool>
+
+    /// Whether the sink's plugin is running (read from any thread: `DeliveryEngine.deliver`
+    /// stops waiting for a sink that could not start once the others have caught up).
+    public var isStarted: Bool { startedFlag.withLock { $0 } }
     private let log: AuditLog
     private let settings: DeliverySettings
     private let retry: RetryPolicy
@@ -60,6 +65,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         self.retry = RetryPolicy(settings)
         self.deadLetter = DeadLetterFile(stateDirectory: log.stateDirectory, sink: name)
         self.startStatus = SinkStartStatus(stateDirectory: log.stateDirectory, sink: name)
+        self.startedFlag = LockedValue(sink != nil)
     }
 
     private var labels: [String: String] { ["sink": name] }
@@ -135,6 +141,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                 log.metrics.gaugeSet("laforge_sink_started", labels: labels, 1)
                 startStatus.recordStarted()
                 sink = started
+                startedFlag.withLock { $0 = true }
                 return started
             } catch {
                 startAttempts += 1
