@@ -68,6 +68,9 @@ import Testing
         #expect(down["entries"]?.intValue == 6)
         #expect(down["checkpoint_size"]?.intValue == 1)
         #expect(down["uncovered_entries"]?.intValue == 5, "\(down)")
+        let text = try sandbox.laforge(["audit", "status"])
+        #expect(text.stdout.contains("journal: 6 entries, newest checkpoint of size 1"), "\(text.output)")
+        #expect(text.stdout.contains("uncovered: 5 entries no checkpoint covers yet"), "\(text.output)")
         // The metric, from the host API.
         let config = try sandbox.config()
         let captured = CapturedLog()
