@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .executable(name: "laforge", targets: ["laforge"]),
         .library(name: "LaForgeHost", targets: ["LaForgeHost"]),
+        .library(name: "LaForgeServer", targets: ["LaForgeServer"]),
         // Plugins are shared libraries the host dlopens; `swift build` puts them beside `laforge`.
         .library(name: "FileSink", type: .dynamic, targets: ["FileSink"]),
         .library(name: "PostgresAudit", type: .dynamic, targets: ["PostgresAudit"]),
@@ -34,6 +35,12 @@ let package = Package(
         // them, so an embedding service routes both into the backends it bootstrapped.
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // `laforge serve`'s HTTP/1.1 server (SwiftNIO underneath): no hand-written HTTP parsing.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The server ecosystem's service lifecycle: `LaForgeRuntime` is a `Service`, so a Swift
+        // server runs it in its `ServiceGroup` and it drains on graceful shutdown.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The stable C ABI every plugin is written against. Header only (plus a translation unit
@@ -106,20 +113,38 @@ let package = Package(
             name: "LaForgeGovernance",
             dependencies: ["LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit"],
             path: "Sources/LaForgeGovernance"),
-        // The umbrella: re-exports every layer (existing callers keep `import LaForgeHost`).
+        // The umbrella: re-exports every layer (existing callers keep `import LaForgeHost`) and
+        // holds the runtime facade for embedders (`LaForgeRuntime`, docs/EMBEDDING.md).
         .target(
             name: "LaForgeHost",
             dependencies: [
                 "LaForgeCore", "LaForgeJournal", "LaForgePlugins", "LaForgeAudit", "LaForgeSecrets",
                 "LaForgeIdentity", "LaForgeGovernance",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/LaForgeHost"),
+
+        // `laforge serve`: the local HTTP API over a Unix socket (docs/API.md), above the umbrella
+        // because it serves the runtime that LaForgeHost assembles.
+        .target(
+            name: "LaForgeServer",
+            dependencies: [
+                "LaForgeHost",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/LaForgeServer"),
 
         // The CLI only parses arguments and prints; every decision lives in LaForgeHost.
         .executableTarget(
             name: "laforge",
             dependencies: [
-                "LaForgeHost",
+                "LaForgeHost", "LaForgeServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -146,7 +171,7 @@ let package = Package(
         // The plain-C example plugin (examples/README.md); tests also build it with `cc`.
         .target(
             name: "ExamplePlugin", dependencies: ["PluginABI"], path: "examples",
-            exclude: ["README.md", "Makefile"], sources: ["example_plugin.c"], publicHeadersPath: ".",
+            exclude: ["README.md", "Makefile", "embedding"], sources: ["example_plugin.c"], publicHeadersPath: ".",
             cSettings: [.unsafeFlags(["-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror"])]),
 
         // Benchmarks (docs/PERFORMANCE.md): `swift run -c release laforge-bench abi`.
@@ -160,6 +185,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/laforge-bench"),
+
+        // Fuzz targets for the parsers of untrusted input (docs/SECURITY.md): with libFuzzer
+        // (`scripts/fuzz` builds it with -sanitize=fuzzer and -DLAFORGE_LIBFUZZER) a fuzzer, in an
+        // ordinary build a replayer of the committed corpora, which the test suite runs.
+        .executableTarget(
+            name: "laforge-fuzz",
+            dependencies: ["LaForgeCore", "LaForgePlugins", "LaForgeAudit", "LaForgePluginKit", "OIDCConnector"],
+            path: "Fuzz/laforge-fuzz"),
 
         // What the test targets share: sandboxes, the CLI runner, the C plugin builder, the real
         // services' fixtures. Tests mirror the modules: one target per host module (what it
@@ -175,10 +208,17 @@ let package = Package(
         .testTarget(name: "LaForgeAuditTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeAuditTests"),
         .testTarget(name: "LaForgeCoreTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeCoreTests"),
         .testTarget(name: "LaForgeGovernanceTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeGovernanceTests"),
-        .testTarget(name: "LaForgeHostTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeHostTests"),
+        .testTarget(
+            name: "LaForgeHostTests",
+            dependencies: testSupportDependencies + [
+                "LaForgeTestSupport", "LaForgeHost",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/LaForgeHostTests"),
         .testTarget(name: "LaForgeIdentityTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeIdentityTests"),
         .testTarget(name: "LaForgeJournalTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeJournalTests"),
         .testTarget(name: "LaForgePluginsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgePluginsTests"),
+        .testTarget(name: "LaForgeServerTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeServerTests"),
         .testTarget(name: "LaForgeSecretsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeSecretsTests"),
         .testTarget(name: "OIDCConnectorTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/OIDCConnectorTests"),
         .testTarget(name: "PostgresAuditTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/PostgresAuditTests"),

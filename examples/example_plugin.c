@@ -20,6 +20,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "laforge_plugin.h"
+#include "laforge_plugin_util.h" /* optional helpers: rule-2 reads, last_error, secure zeroing, config JSON */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,46 +35,14 @@
 #include <unistd.h>
 
 /* ---------------------------------------------------------------------------------------------
- * Small helpers shared by both capabilities. None of them touches global mutable state.
+ * Small helpers shared by both capabilities (the rest come from laforge_plugin_util.h). None
+ * of them touches global mutable state.
  * ------------------------------------------------------------------------------------------- */
-
-/* True when a size-prefixed struct that the other side filled is large enough to contain
- * `field`: the header's rule 2 says a reader treats missing tail fields as absent. */
-#define HAS_FIELD(ptr, type, field) \
-    ((ptr)->struct_size >= offsetof(type, field) + sizeof(((const type *)0)->field))
-
-/* Zeroes memory that held a secret. The volatile pointer keeps the compiler from removing the
- * stores as dead (a plain memset before free() may legally be optimized away). */
-static void secure_zero(void *memory, size_t len) {
-    volatile unsigned char *p = (volatile unsigned char *)memory;
-    while (len-- > 0) {
-        *p++ = 0;
-    }
-}
-
-/* Lets the compiler check every format string against its arguments. */
-#if defined(__GNUC__)
-#define PRINTF_LIKE(format_index, first_arg) \
-    __attribute__((format(printf, format_index, first_arg)))
-#else
-#define PRINTF_LIKE(format_index, first_arg)
-#endif
-
-/* Formats into a fixed-size error buffer; the result is always NUL-terminated and truncated to
- * fit, so a reader can never run past the end of the buffer. */
-static void format_error(char *buffer, size_t size, const char *format, ...) PRINTF_LIKE(3, 4);
-static void format_error(char *buffer, size_t size, const char *format, ...) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(buffer, size, format, args);
-    va_end(args);
-    buffer[size - 1] = '\0';
-}
 
 /* The thread-safe strerror: plain strerror() may share one buffer between threads. */
 static const char *describe_errno(int error, char *buffer, size_t size) {
     if (strerror_r(error, buffer, size) != 0) {
-        format_error(buffer, size, "errno %d", error);
+        laforge_format_error(buffer, size, "errno %d", error);
     }
     return buffer;
 }
@@ -81,7 +50,7 @@ static const char *describe_errno(int error, char *buffer, size_t size) {
 /* Logs through the host when the host API table has a log function. `message` must never hold
  * a secret value: the host cannot redact what it does not know is secret. */
 static void host_log(const laforge_host_api *host, int32_t level, const char *message) {
-    if (host != NULL && HAS_FIELD(host, laforge_host_api, log) && host->log != NULL) {
+    if (host != NULL && LAFORGE_HAS_FIELD(host, laforge_host_api, log) && host->log != NULL) {
         host->log(host->host_ctx, level, message);
     }
 }
@@ -93,288 +62,6 @@ static char *duplicate_string(const char *text, size_t len) {
         copy[len] = '\0';
     }
     return copy;
-}
-
-/* ---------------------------------------------------------------------------------------------
- * A minimal reader for the configuration the host passes to create().
- *
- * The host validated the user's configuration against our schema, applied defaults and
- * serialized it as RFC 8785 canonical JSON, so the input is one flat object without whitespace.
- * This reader accepts exactly that: an object whose values are strings or booleans. It decodes
- * every JSON string escape, including \uXXXX surrogate pairs, and refuses \u0000 because a C
- * string cannot hold it. Error messages name positions and keys, never values: a value may be a
- * secret.
- * ------------------------------------------------------------------------------------------- */
-
-typedef enum json_value_kind { JSON_STRING, JSON_BOOLEAN } json_value_kind;
-
-typedef struct json_member {
-    char *key;
-    json_value_kind kind;
-    char *string;    /* JSON_STRING: decoded, NUL-terminated */
-    int boolean;     /* JSON_BOOLEAN */
-} json_member;
-
-typedef struct json_object {
-    json_member *members;
-    size_t count;
-} json_object;
-
-typedef struct json_reader {
-    const char *text;
-    size_t len;
-    size_t pos;
-    char *error;
-    size_t error_size;
-} json_reader;
-
-static int json_fail(json_reader *reader, const char *what) {
-    format_error(reader->error, reader->error_size, "invalid configuration JSON at byte %zu: %s",
-                 reader->pos, what);
-    return -1;
-}
-
-static int json_hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Reads the four hex digits after "\u". */
-static int json_read_hex4(json_reader *reader, uint32_t *out) {
-    uint32_t value = 0;
-    size_t i;
-    if (reader->len - reader->pos < 4) return json_fail(reader, "truncated \\u escape");
-    for (i = 0; i < 4; i++) {
-        int digit = json_hex_digit(reader->text[reader->pos + i]);
-        if (digit < 0) return json_fail(reader, "bad hex digit in \\u escape");
-        value = (value << 4) | (uint32_t)digit;
-    }
-    reader->pos += 4;
-    *out = value;
-    return 0;
-}
-
-static size_t utf8_encode(uint32_t code_point, char *out) {
-    if (code_point < 0x80) {
-        out[0] = (char)code_point;
-        return 1;
-    }
-    if (code_point < 0x800) {
-        out[0] = (char)(0xC0 | (code_point >> 6));
-        out[1] = (char)(0x80 | (code_point & 0x3F));
-        return 2;
-    }
-    if (code_point < 0x10000) {
-        out[0] = (char)(0xE0 | (code_point >> 12));
-        out[1] = (char)(0x80 | ((code_point >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (code_point & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (code_point >> 18));
-    out[1] = (char)(0x80 | ((code_point >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((code_point >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (code_point & 0x3F));
-    return 4;
-}
-
-/* Reads a JSON string at the reader's position into a fresh NUL-terminated buffer. Decoding
- * never makes a string longer than its escaped form, so the raw length bounds the output. */
-static int json_read_string(json_reader *reader, char **out) {
-    size_t start, end, written = 0;
-    char *decoded;
-
-    if (reader->pos >= reader->len || reader->text[reader->pos] != '"') {
-        return json_fail(reader, "expected a string");
-    }
-    start = ++reader->pos;
-    /* Find the closing quote, skipping escaped characters. */
-    for (end = start; end < reader->len && reader->text[end] != '"'; end++) {
-        if (reader->text[end] == '\\') end++;
-    }
-    if (end >= reader->len) return json_fail(reader, "unterminated string");
-
-    decoded = (char *)malloc(end - start + 1);
-    if (decoded == NULL) return json_fail(reader, "out of memory");
-
-    while (reader->pos < end) {
-        unsigned char c = (unsigned char)reader->text[reader->pos];
-        if (c < 0x20) {
-            secure_zero(decoded, end - start + 1);
-            free(decoded);
-            return json_fail(reader, "control character in string");
-        }
-        if (c != '\\') {
-            decoded[written++] = (char)c;
-            reader->pos++;
-            continue;
-        }
-        reader->pos++; /* the backslash */
-        c = (unsigned char)reader->text[reader->pos++];
-        switch (c) {
-        case '"': decoded[written++] = '"'; break;
-        case '\\': decoded[written++] = '\\'; break;
-        case '/': decoded[written++] = '/'; break;
-        case 'b': decoded[written++] = '\b'; break;
-        case 'f': decoded[written++] = '\f'; break;
-        case 'n': decoded[written++] = '\n'; break;
-        case 'r': decoded[written++] = '\r'; break;
-        case 't': decoded[written++] = '\t'; break;
-        case 'u': {
-            uint32_t unit, low;
-            if (json_read_hex4(reader, &unit) != 0) goto fail;
-            if (unit == 0) {
-                json_fail(reader, "\\u0000 is not supported in configuration strings");
-                goto fail;
-            }
-            if (unit >= 0xDC00 && unit <= 0xDFFF) {
-                json_fail(reader, "unpaired low surrogate");
-                goto fail;
-            }
-            if (unit >= 0xD800 && unit <= 0xDBFF) {
-                if (end - reader->pos < 6 || reader->text[reader->pos] != '\\' ||
-                    reader->text[reader->pos + 1] != 'u') {
-                    json_fail(reader, "unpaired high surrogate");
-                    goto fail;
-                }
-                reader->pos += 2;
-                if (json_read_hex4(reader, &low) != 0) goto fail;
-                if (low < 0xDC00 || low > 0xDFFF) {
-                    json_fail(reader, "unpaired high surrogate");
-                    goto fail;
-                }
-                unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-            }
-            /* At most 4 UTF-8 bytes from at least 6 escaped bytes: the buffer is big enough. */
-            written += utf8_encode(unit, decoded + written);
-            break;
-        }
-        default:
-            json_fail(reader, "unknown escape in string");
-            goto fail;
-        }
-    }
-    decoded[written] = '\0';
-    reader->pos = end + 1; /* the closing quote */
-    *out = decoded;
-    return 0;
-
-fail:
-    secure_zero(decoded, end - start + 1);
-    free(decoded);
-    return -1;
-}
-
-static int json_read_literal(json_reader *reader, const char *literal) {
-    size_t n = strlen(literal);
-    if (reader->len - reader->pos < n || memcmp(reader->text + reader->pos, literal, n) != 0) {
-        return -1;
-    }
-    reader->pos += n;
-    return 0;
-}
-
-/* Frees a parsed object. String values are zeroed first: one of them may be a token. */
-static void json_object_free(json_object *object) {
-    size_t i;
-    for (i = 0; i < object->count; i++) {
-        free(object->members[i].key);
-        if (object->members[i].string != NULL) {
-            secure_zero(object->members[i].string, strlen(object->members[i].string));
-            free(object->members[i].string);
-        }
-    }
-    free(object->members);
-    object->members = NULL;
-    object->count = 0;
-}
-
-/* Parses `text` (len bytes) as a flat object of string and boolean values. On failure returns
- * -1 with a message in `error` and leaves `out` empty. */
-static int json_parse_flat_object(const char *text, size_t len, json_object *out, char *error,
-                                  size_t error_size) {
-    json_reader reader;
-    reader.text = text;
-    reader.len = len;
-    reader.pos = 0;
-    reader.error = error;
-    reader.error_size = error_size;
-    out->members = NULL;
-    out->count = 0;
-
-    if (text == NULL || json_read_literal(&reader, "{") != 0) {
-        return json_fail(&reader, "expected an object");
-    }
-    if (json_read_literal(&reader, "}") == 0) goto done;
-    for (;;) {
-        json_member member;
-        json_member *grown;
-        memset(&member, 0, sizeof member);
-
-        if (json_read_string(&reader, &member.key) != 0) goto fail;
-        if (json_read_literal(&reader, ":") != 0) {
-            free(member.key);
-            json_fail(&reader, "expected ':'");
-            goto fail;
-        }
-        if (reader.pos < len && text[reader.pos] == '"') {
-            member.kind = JSON_STRING;
-            if (json_read_string(&reader, &member.string) != 0) {
-                free(member.key);
-                goto fail;
-            }
-        } else if (json_read_literal(&reader, "true") == 0) {
-            member.kind = JSON_BOOLEAN;
-            member.boolean = 1;
-        } else if (json_read_literal(&reader, "false") == 0) {
-            member.kind = JSON_BOOLEAN;
-            member.boolean = 0;
-        } else {
-            format_error(error, error_size,
-                         "invalid configuration JSON at byte %zu: the value of \"%s\" is not a "
-                         "string or a boolean",
-                         reader.pos, member.key);
-            free(member.key);
-            goto fail;
-        }
-
-        grown = (json_member *)realloc(out->members, (out->count + 1) * sizeof *grown);
-        if (grown == NULL) {
-            free(member.key);
-            if (member.string != NULL) {
-                secure_zero(member.string, strlen(member.string));
-                free(member.string);
-            }
-            json_fail(&reader, "out of memory");
-            goto fail;
-        }
-        out->members = grown;
-        out->members[out->count++] = member;
-
-        if (json_read_literal(&reader, ",") == 0) continue;
-        if (json_read_literal(&reader, "}") == 0) break;
-        json_fail(&reader, "expected ',' or '}'");
-        goto fail;
-    }
-done:
-    if (reader.pos != len) {
-        json_fail(&reader, "trailing bytes after the object");
-        goto fail;
-    }
-    return 0;
-
-fail:
-    json_object_free(out);
-    return -1;
-}
-
-static const json_member *json_find(const json_object *object, const char *key) {
-    size_t i;
-    for (i = 0; i < object->count; i++) {
-        if (strcmp(object->members[i].key, key) == 0) return &object->members[i];
-    }
-    return NULL;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -421,8 +108,8 @@ static file_sink *as_file_sink(laforge_instance *instance) {
 static int32_t file_sink_create(const char *config_json, size_t config_len,
                                 const laforge_host_api *host, laforge_instance **out) {
     file_sink *sink;
-    json_object config;
-    const json_member *path, *token, *fsync_flag;
+    laforge_json_object config;
+    const laforge_json_member *path, *token, *fsync_flag;
     char reason[128];
 
     if (out == NULL) return LAFORGE_INVALID_ARGUMENT;
@@ -433,37 +120,37 @@ static int32_t file_sink_create(const char *config_json, size_t config_len,
     sink->host = host;
     *out = (laforge_instance *)sink;
 
-    if (json_parse_flat_object(config_json, config_len, &config, sink->last_error,
+    if (laforge_json_parse_flat_object(config_json, config_len, &config, sink->last_error,
                                sizeof sink->last_error) != 0) {
         return LAFORGE_INVALID_ARGUMENT;
     }
-    path = json_find(&config, "path");
-    token = json_find(&config, "token");
-    fsync_flag = json_find(&config, "fsync");
-    if (path == NULL || path->kind != JSON_STRING || path->string[0] == '\0') {
-        format_error(sink->last_error, sizeof sink->last_error,
+    path = laforge_json_find(&config, "path");
+    token = laforge_json_find(&config, "token");
+    fsync_flag = laforge_json_find(&config, "fsync");
+    if (path == NULL || path->kind != LAFORGE_JSON_STRING || path->string[0] == '\0') {
+        laforge_format_error(sink->last_error, sizeof sink->last_error,
                      "\"path\" must be a non-empty string");
-        json_object_free(&config);
+        laforge_json_object_free(&config);
         return LAFORGE_INVALID_ARGUMENT;
     }
     /* The host applied the schema's default, so `fsync` is present; stay safe if it is not. */
-    sink->fsync_enabled = fsync_flag == NULL || fsync_flag->kind != JSON_BOOLEAN ||
+    sink->fsync_enabled = fsync_flag == NULL || fsync_flag->kind != LAFORGE_JSON_BOOLEAN ||
                           fsync_flag->boolean;
-    if (token != NULL && token->kind == JSON_STRING) {
+    if (token != NULL && token->kind == LAFORGE_JSON_STRING) {
         /* A real sink would authenticate with it. Say that it arrived, never what it is. */
         host_log(host, LAFORGE_LOG_INFO, "example sink: token configured");
     }
     sink->path = duplicate_string(path->string, strlen(path->string));
-    json_object_free(&config);
+    laforge_json_object_free(&config);
     if (sink->path == NULL) {
-        format_error(sink->last_error, sizeof sink->last_error, "out of memory");
+        laforge_format_error(sink->last_error, sizeof sink->last_error, "out of memory");
         return LAFORGE_INTERNAL_ERROR;
     }
 
     sink->fd = open(sink->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (sink->fd < 0) {
         int error = errno;
-        format_error(sink->last_error, sizeof sink->last_error, "cannot open %s: %s", sink->path,
+        laforge_format_error(sink->last_error, sizeof sink->last_error, "cannot open %s: %s", sink->path,
                      describe_errno(error, reason, sizeof reason));
         return error == EACCES || error == EPERM ? LAFORGE_ACCESS_DENIED
                                                  : LAFORGE_INVALID_ARGUMENT;
@@ -527,17 +214,17 @@ static int32_t file_sink_write(laforge_instance *instance, const laforge_audit_b
     memcpy(&view, batch, batch->struct_size < sizeof view ? batch->struct_size : sizeof view);
     if (view.count == 0) return LAFORGE_OK;
     if (view.records == NULL) {
-        format_error(sink->last_error, sizeof sink->last_error, "batch without records");
+        laforge_format_error(sink->last_error, sizeof sink->last_error, "batch without records");
         return LAFORGE_INVALID_ARGUMENT;
     }
     if (view.count > SIZE_MAX / FILE_SINK_MAX_LINE) {
-        format_error(sink->last_error, sizeof sink->last_error, "batch too large");
+        laforge_format_error(sink->last_error, sizeof sink->last_error, "batch too large");
         return LAFORGE_INVALID_ARGUMENT;
     }
     if (sink->lines_capacity < view.count * FILE_SINK_MAX_LINE) {
         char *grown = (char *)realloc(sink->lines, view.count * FILE_SINK_MAX_LINE);
         if (grown == NULL) {
-            format_error(sink->last_error, sizeof sink->last_error, "out of memory");
+            laforge_format_error(sink->last_error, sizeof sink->last_error, "out of memory");
             return LAFORGE_RETRY;
         }
         sink->lines = grown;
@@ -556,7 +243,7 @@ static int32_t file_sink_write(laforge_instance *instance, const laforge_audit_b
         }
         if (record.hash == NULL ||
             (record.kind != LAFORGE_RECORD_ENTRY && record.kind != LAFORGE_RECORD_CHECKPOINT)) {
-            format_error(sink->last_error, sizeof sink->last_error,
+            laforge_format_error(sink->last_error, sizeof sink->last_error,
                          "record %zu of the batch (seq %" PRIu64 ", kind %" PRIu32
                          ") is missing, has no hash or has an unknown kind",
                          i, record.seq, record.kind);
@@ -580,14 +267,14 @@ static int32_t file_sink_write(laforge_instance *instance, const laforge_audit_b
         /* Remember where the file ended, to cut a torn tail off after a failed write. */
         if (fstat(sink->fd, &before) != 0) {
             error = errno;
-            format_error(sink->last_error, sizeof sink->last_error, "cannot stat %s: %s",
+            laforge_format_error(sink->last_error, sizeof sink->last_error, "cannot stat %s: %s",
                          sink->path, describe_errno(error, reason, sizeof reason));
             return LAFORGE_RETRY;
         }
         error = write_fully(sink->fd, sink->lines, used);
         if (error != 0) {
             int cut = ftruncate(sink->fd, before.st_size);
-            format_error(sink->last_error, sizeof sink->last_error, "cannot append to %s: %s%s",
+            laforge_format_error(sink->last_error, sizeof sink->last_error, "cannot append to %s: %s%s",
                          sink->path, describe_errno(error, reason, sizeof reason),
                          cut == 0 ? "" : " (and a partial line may remain)");
             return LAFORGE_RETRY;
@@ -596,7 +283,7 @@ static int32_t file_sink_write(laforge_instance *instance, const laforge_audit_b
             /* After a failed fdatasync the kernel may have dropped the dirty pages: nothing of
              * this batch counts as stored, and the host sends it again. */
             error = errno;
-            format_error(sink->last_error, sizeof sink->last_error, "cannot sync %s: %s",
+            laforge_format_error(sink->last_error, sizeof sink->last_error, "cannot sync %s: %s",
                          sink->path, describe_errno(error, reason, sizeof reason));
             return LAFORGE_RETRY;
         }
@@ -616,7 +303,7 @@ static int32_t file_sink_flush(laforge_instance *instance) {
     if (sink == NULL) return LAFORGE_INVALID_ARGUMENT;
     if (fdatasync(sink->fd) != 0) {
         int error = errno;
-        format_error(sink->last_error, sizeof sink->last_error, "cannot sync %s: %s", sink->path,
+        laforge_format_error(sink->last_error, sizeof sink->last_error, "cannot sync %s: %s", sink->path,
                      describe_errno(error, reason, sizeof reason));
         return LAFORGE_RETRY;
     }
@@ -631,10 +318,31 @@ static int32_t file_sink_health(laforge_instance *instance) {
     if (sink == NULL) return LAFORGE_INVALID_ARGUMENT;
     if (fstat(sink->fd, &status) != 0) {
         int error = errno;
-        format_error(sink->last_error, sizeof sink->last_error, "%s is not open: %s", sink->path,
+        laforge_format_error(sink->last_error, sizeof sink->last_error, "%s is not open: %s", sink->path,
                      describe_errno(error, reason, sizeof reason));
         return LAFORGE_RETRY;
     }
+    return LAFORGE_OK;
+}
+
+/* The host's reopen (ABI 1.2), sent when it receives SIGHUP: logrotate renamed the file, so
+ * open `path` again and append there. The new file is opened before the old one is closed, so a
+ * failure leaves the sink writing where it did (RETRY; the host's next reopen tries again).
+ * SERIAL: never runs during a write. */
+static int32_t file_sink_reopen(laforge_instance *instance) {
+    file_sink *sink = as_file_sink(instance);
+    char reason[128];
+    int fd;
+    if (sink == NULL) return LAFORGE_INVALID_ARGUMENT;
+    fd = open(sink->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int error = errno;
+        laforge_format_error(sink->last_error, sizeof sink->last_error, "cannot reopen %s: %s", sink->path,
+                             describe_errno(error, reason, sizeof reason));
+        return LAFORGE_RETRY;
+    }
+    close(sink->fd);
+    sink->fd = fd;
     return LAFORGE_OK;
 }
 
@@ -665,6 +373,7 @@ static const laforge_audit_sink_vtable file_sink_vtable = {
     file_sink_last_error,
     file_sink_destroy,
     NULL, /* read_back (ABI 1.1): verify this sink's file with `laforge verify chain --file` */
+    file_sink_reopen, /* reopen (ABI 1.2): the host calls it on SIGHUP (logrotate) */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -700,7 +409,7 @@ static dev_secrets *as_dev_secrets(laforge_instance *instance) {
 
 /* Sets last_error. The buffer always ends in NUL, so a reader that races a later failure sees
  * a possibly mixed message but never reads past the buffer. */
-static void dev_secrets_fail(dev_secrets *store, const char *format, ...) PRINTF_LIKE(2, 3);
+static void dev_secrets_fail(dev_secrets *store, const char *format, ...) LAFORGE_PRINTF_LIKE(2, 3);
 static void dev_secrets_fail(dev_secrets *store, const char *format, ...) {
     va_list args;
     pthread_mutex_lock(&store->error_lock);
@@ -733,7 +442,7 @@ static int read_whole_file(const char *path, char **out, size_t *out_len, int *e
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             *error = errno;
-            secure_zero(bytes, len);
+            laforge_secure_zero(bytes, len);
             free(bytes);
             close(fd);
             return -1;
@@ -813,8 +522,8 @@ out_of_memory:
 static int32_t dev_secrets_create(const char *config_json, size_t config_len,
                                   const laforge_host_api *host, laforge_instance **out) {
     dev_secrets *store;
-    json_object config;
-    const json_member *path;
+    laforge_json_object config;
+    const laforge_json_member *path;
     char *text = NULL, reason[128];
     size_t text_len = 0;
     int error = 0;
@@ -831,27 +540,27 @@ static int32_t dev_secrets_create(const char *config_json, size_t config_len,
     }
     *out = (laforge_instance *)store;
 
-    if (json_parse_flat_object(config_json, config_len, &config, store->last_error,
+    if (laforge_json_parse_flat_object(config_json, config_len, &config, store->last_error,
                                sizeof store->last_error) != 0) {
         return LAFORGE_INVALID_ARGUMENT;
     }
-    path = json_find(&config, "secrets_file");
-    if (path == NULL || path->kind != JSON_STRING || path->string[0] == '\0') {
+    path = laforge_json_find(&config, "secrets_file");
+    if (path == NULL || path->kind != LAFORGE_JSON_STRING || path->string[0] == '\0') {
         dev_secrets_fail(store, "\"secrets_file\" must be a non-empty string");
-        json_object_free(&config);
+        laforge_json_object_free(&config);
         return LAFORGE_INVALID_ARGUMENT;
     }
     if (read_whole_file(path->string, &text, &text_len, &error) != 0) {
         dev_secrets_fail(store, "cannot read %s: %s", path->string,
                          describe_errno(error, reason, sizeof reason));
-        json_object_free(&config);
+        laforge_json_object_free(&config);
         return error == EACCES || error == EPERM ? LAFORGE_ACCESS_DENIED
                                                  : LAFORGE_INVALID_ARGUMENT;
     }
     status = dev_secrets_parse(store, path->string, text, text_len);
-    secure_zero(text, text_len);
+    laforge_secure_zero(text, text_len);
     free(text);
-    json_object_free(&config);
+    laforge_json_object_free(&config);
     return status;
 }
 
@@ -889,7 +598,7 @@ static int32_t dev_secrets_get_secret(laforge_instance *instance, const char *na
 static void dev_secrets_release(laforge_instance *instance, laforge_buffer *buffer) {
     (void)instance;
     if (buffer == NULL || buffer->data == NULL) return;
-    secure_zero(buffer->data, buffer->len);
+    laforge_secure_zero(buffer->data, buffer->len);
     free(buffer->data);
     buffer->data = NULL;
     buffer->len = 0;
@@ -910,7 +619,7 @@ static void dev_secrets_destroy(laforge_instance *instance) {
     for (i = 0; i < store->count; i++) {
         free(store->secrets[i].name);
         if (store->secrets[i].value != NULL) {
-            secure_zero(store->secrets[i].value, store->secrets[i].value_len);
+            laforge_secure_zero(store->secrets[i].value, store->secrets[i].value_len);
             free(store->secrets[i].value);
         }
     }
@@ -958,7 +667,7 @@ laforge_plugin_entry(const laforge_host_info *host, const char **refusal);
 
 LAFORGE_EXPORT const laforge_plugin_descriptor *
 laforge_plugin_entry(const laforge_host_info *host, const char **refusal) {
-    if (host == NULL || !HAS_FIELD(host, laforge_host_info, abi_major) ||
+    if (host == NULL || !LAFORGE_HAS_FIELD(host, laforge_host_info, abi_major) ||
         host->abi_major != LAFORGE_ABI_VERSION_MAJOR) {
         if (refusal != NULL) *refusal = "the example plugin is written for LaForge plugin ABI 1.x";
         return NULL;

@@ -1,5 +1,5 @@
 // The host uses libcrypto for digests only (SHA-256 with SHA-NI where the CPU has it; see
-// Sources/Host/Signing/SHA256.swift). The low-level SHA256_* functions are deprecated in
+// Sources/LaForgeCore/Signing/SHA256.swift). The low-level SHA256_* functions are deprecated in
 // OpenSSL 3 in favour of EVP, but they are the only allocation-free path (EVP_Digest allocates
 // an EVP_MD_CTX per call), so the deprecation attributes are switched off for this module only.
 #define OPENSSL_SUPPRESS_DEPRECATED 1

@@ -50,8 +50,9 @@ public struct JournalFileReader {
         public var description: String { "\(location): \(message)" }
     }
 
-    public enum Item {
-        case entry(seq: UInt64, payload: UnsafeRawBufferPointer)
+    package enum Item {
+        /// `leafHash` is the frame's stored hash, already checked against the payload.
+        case entry(seq: UInt64, payload: UnsafeRawBufferPointer, leafHash: ChainHash)
         case checkpoint(size: UInt64, payload: [UInt8], location: String)
         case problem(Problem)
     }
@@ -221,7 +222,7 @@ public struct JournalFileReader {
     ///
     /// `from` > 0 skips the segments wholly before that seq (a reader following the end; the
     /// skipped frames are not checked, and the first frame read is not linked to its predecessor).
-    public func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], from: UInt64 = 0, _ visit: (Item) -> Bool) {
+    package func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], from: UInt64 = 0, _ visit: (Item) -> Bool) {
         var segments = extent.segments[...]
         if from > 0, let start = segments.lastIndex(where: { $0.firstSeq <= from }) { segments = segments[start...] }
         let firstSeq = segments.first?.firstSeq ?? 0
@@ -317,7 +318,7 @@ public struct JournalFileReader {
                                 + "\(previousHash.bytes.hexString): the chain is broken here")))
                         return
                     }
-                    guard visit(.entry(seq: expected, payload: payload)) else { return }
+                    guard visit(.entry(seq: expected, payload: payload, leafHash: header.hash)) else { return }
                     previousHash = header.hash
                     expected += 1
                     offset += UInt64(header.frameCount)

@@ -1,9 +1,18 @@
 import Foundation
 import LaForgeHost
+import Logging
 
 // laforge-bench: benchmarks whose output goes into docs/PERFORMANCE.md. Each prints the figure
 // measured together with the raw limit and a peer from the same run, as ratios: on a noisy
 // 2-core machine only ratios measured side by side mean anything.
+
+// The host's lines at the level the CLI shows by default (warning): an unbootstrapped swift-log
+// would print every info line, and the benchmark would time the terminal.
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .warning
+    return handler
+}
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {

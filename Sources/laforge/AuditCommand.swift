@@ -41,16 +41,16 @@ extension AuditLogError {
 /// Runs delivery of what is in the journal to every configured sink, within the timeout. A sink
 /// whose plugin does not start is retried meanwhile; if it never started, the others still got
 /// everything and the command exits 4 naming it.
-func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?, follow: Bool) throws(ExitCode) {
+func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?) throws(ExitCode) {
     guard !log.config.sinks.isEmpty else { return }
     let runtime = try global.startRuntime(sinkCreateFailure: .retryInDelivery)
     defer { runtime.close() }
     let engine = DeliveryEngine(log: log, runtime: runtime)
     let stop = SignalStop.install { engine.stop() }
-    defer { withExtendedLifetime(stop) {} }
-    engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }, follow: follow)
+    let hangup = SinkReopenOnHangup(runtime)
+    defer { withExtendedLifetime((stop, hangup)) {} }
+    engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) })
     let results = engine.wait()
-    guard !follow else { return }
     reportUndelivered(results, runtime: runtime)
     // The other sinks got what there is; a plugin that never started is the plugin's exit code.
     if let unstarted = runtime.unstartedSinks.first(where: { $0.instance == nil }) {
@@ -148,6 +148,8 @@ extension AuditCommand {
             }
             let timeout = flushTimeout.map { Int($0 * 1000) } ?? log.config.audit.delivery.flushTimeoutMilliseconds
             if let runtime {
+                let hangup = SinkReopenOnHangup(runtime)
+                defer { withExtendedLifetime(hangup) {} }
                 let results = DeliveryEngine.deliver(log: log, runtime: runtime, timeoutMilliseconds: timeout, during: record)
                 reportUndelivered(results, runtime: runtime)
             } else {
@@ -247,12 +249,31 @@ extension AuditCommand {
         @Option(help: ArgumentHelp("Give up after this many seconds (default: no limit).", valueName: "seconds")) var timeout: Double?
 
         func run() throws {
+            if follow, !(try global.loadConfig().sinks.isEmpty) { return try followJournal() }
             let log = try openAuditLog(global)
             defer { try? log.close() }
-            // While following, entries other processes record get signed on time too.
-            let checkpoints = follow ? PeriodicCheckpoints(log: log) : nil
-            defer { checkpoints?.stop() }
-            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) }, follow: follow)
+            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) })
+        }
+
+        /// Runs the host as a long-running process does (`LaForgeRuntime`): delivery workers
+        /// following the journal and periodic checkpoints, so entries other processes record get
+        /// delivered and signed on time, until interrupted or --timeout.
+        private func followJournal() throws(ExitCode) {
+            // Stopping is immediate, as it always was: the workers finish their call and save
+            // their cursors; the final checkpoint goes out with the next delivery.
+            let runtime = try global.openRuntime(shutdownTimeoutMilliseconds: 0)
+            let interrupted = DispatchSemaphore(value: 0)
+            let stop = SignalStop.install { interrupted.signal() }
+            // logrotate's postrotate signals the host; every sink that can reopens its files.
+            let hangup = SinkReopenOnHangup(runtime.plugins)
+            defer { withExtendedLifetime((stop, hangup)) {} }
+            do { try runtime.start() } catch { throw fail(error.description, error.exitCode) }
+            if let timeout {
+                _ = interrupted.wait(timeout: .now() + timeout)
+            } else {
+                interrupted.wait()
+            }
+            runtime.shutdown()
         }
     }
 

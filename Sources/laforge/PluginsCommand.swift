@@ -39,7 +39,8 @@ struct PluginsCommand: ParsableCommand {
 
     struct Inspect: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a plugin library's descriptor and config schemas (no configuration needed).")
+            abstract: "Show a plugin library's descriptor and config schemas (no configuration needed).",
+            discussion: "Lists the optional functions a sink provides. Exit 4 when the library cannot be loaded or a config schema is one the host would refuse.")
 
         @Argument(help: "A path (containing /) or a library name inside the plugin directory.") var library: String
         @Option(help: ArgumentHelp("Where library names are looked up.", valueName: "dir")) var pluginDir: String?
@@ -47,22 +48,42 @@ struct PluginsCommand: ParsableCommand {
 
         func run() throws {
             let descriptor = try openLibrary(library, pluginDir: pluginDir).descriptor
-            let value = descriptor.jsonValue(includeSchemas: true)
-            if json {
-                printJSON(value)
-                return
+            let problems = descriptor.capabilities.compactMap { capability in
+                descriptor.configSchemaProblem(for: capability).map { "\(capability.rawValue): \($0)" }
             }
+            if json {
+                printJSON(descriptor.jsonValue(includeSchemas: true))
+            } else {
+                printText(descriptor)
+            }
+            // The host would refuse to create an instance with such a schema: say so in the exit code.
+            if !problems.isEmpty { throw fail(problems.joined(separator: "; "), LaForgeExit.pluginLoadError) }
+        }
+
+        private func printText(_ descriptor: PluginDescriptor) {
             print("\(descriptor.name) \(descriptor.version) (ABI \(descriptor.abi), \(descriptor.license))")
             if !descriptor.description.isEmpty { print(descriptor.description) }
             for capability in descriptor.capabilities {
                 print("\n\(capability.rawValue) (\(descriptor.isConcurrent(capability) ? "concurrent" : "serial"))")
+                if capability == .auditSink {
+                    let functions = descriptor.auditSinkOptionalFunctions
+                    let present = functions.filter(\.present).map(\.name)
+                    let absent = functions.filter { !$0.present }.map(\.name)
+                    print("  optional functions: \(present.isEmpty ? "none" : present.joined(separator: ", "))"
+                        + (absent.isEmpty ? "" : " (absent: \(absent.joined(separator: ", ")))"))
+                }
                 if capability == .secretBackend {
                     print("  operations: \(descriptor.secretBackendOperations.joined(separator: ", "))")
                 }
                 if capability == .idpConnector {
                     print("  flows: \(descriptor.idpConnectorFlows.joined(separator: ", "))")
                 }
-                print("  config schema: \(descriptor.configSchemaText(for: capability) ?? "none (no configuration)")")
+                let schema = descriptor.configSchemaText(for: capability) ?? "none (no configuration)"
+                if let problem = descriptor.configSchemaProblem(for: capability) {
+                    print("  config schema: INVALID: \(problem)\n  \(schema)")
+                } else {
+                    print("  config schema: \(schema)")
+                }
             }
         }
     }

@@ -16,6 +16,8 @@ import Testing
         ["LaForgeAudit", "LaForgeSecrets"],
         ["LaForgeIdentity", "LaForgeGovernance"],
         ["LaForgeHost"],
+        // `laforge serve`'s API: serves the runtime the umbrella assembles.
+        ["LaForgeServer"],
     ]
 
     static func layer(of module: String) -> Int? { layers.firstIndex { $0.contains(module) } }
@@ -104,6 +106,23 @@ import Testing
             for (imported, line) in try Self.imports(in: file)
             where Self.layer(of: imported) != nil && !Self.sharedWithPlugins.contains(imported) {
                 problems.append("\(file.path):\(line): a plugin imports the host module \(imported)")
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
+    }
+
+    /// `swift build -c release` builds every regular target, and a release module is not compiled
+    /// for testing: a `@testable import` outside the test targets breaks the release build that
+    /// the benchmarks and packagers run.
+    @Test func onlyTestTargetsUseTestableImports() throws {
+        var problems: [String] = []
+        for file in Self.swiftFiles(under: "Sources") + Self.swiftFiles(under: "Plugins")
+            + Self.swiftFiles(under: "Tests/LaForgeTestSupport")
+        {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where line.hasPrefix("@testable import") {
+                problems.append("\(file.path):\(index + 1): \(line) (a regular target; use `package` declarations)")
             }
         }
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")

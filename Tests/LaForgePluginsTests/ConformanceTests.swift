@@ -97,6 +97,60 @@ import Testing
         #expect(Self.result(report, .auditSink, "strict-schema") == nil)
     }
 
+    /// docs/ABI.md: with a NULL schema the host passes only {}, so a plugin may ignore its
+    /// configuration; the kit does not fail it for accepting malformed JSON it is never given.
+    @Test func aSchemalessPluginThatIgnoresItsConfigPasses() throws {
+        let report = try Self.check(fixtureURL("plugins/abi_1_0_sink.c"))
+        #expect(Self.result(report, .auditSink, "malformed-config")?.outcome == .skip)
+        #expect(report.failed == 0, "\(Self.results(report, .fail))")
+    }
+
+    /// A sink that answers RETRY to every well-formed batch never delivers: the kit re-sends as
+    /// the host would and fails it; one that stores on a re-send passes.
+    @Test func aSinkThatNeverStoresFailsAndOneThatStoresOnResendPasses() throws {
+        let directory = try temporaryDirectory("kit-retry")
+        func report(failFirst: Int) throws -> ConformanceReport {
+            try Self.check(
+                fixtureURL("plugins/flaky_sink.c"),
+                configs: [.auditSink: ["path": .string(directory + "/\(failFirst).lines"), "fail_first": .number(Double(failFirst))]])
+        }
+        let never = try report(failFirst: 1000)
+        let batch = try #require(Self.result(never, .auditSink, "batch"))
+        #expect(batch.outcome == .fail)
+        #expect(batch.detail.contains("delivers nothing"), "\(batch.detail)")
+        #expect(Self.result(never, .auditSink, "idempotent-resend")?.outcome == .skip)
+
+        let later = try report(failFirst: 2)
+        #expect(Self.result(later, .auditSink, "batch")?.outcome == .pass)
+        #expect(Self.result(later, .auditSink, "idempotent-resend")?.outcome == .pass)
+    }
+
+    /// Kit v2 reads back what it wrote and restarts on the same storage: a sink that changes
+    /// bytes, or that is idempotent within one instance only, fails the check that names it.
+    @Test func readBackAndRestartCatchWhatWriteAnswersHide() throws {
+        let directory = try temporaryDirectory("kit-read-back")
+        func report(_ name: String, _ extra: [String: JSONValue]) throws -> ConformanceReport {
+            var config: [String: JSONValue] = ["path": .string(directory + "/\(name).records")]
+            config.merge(extra) { $1 }
+            return try Self.check(fixtureURL("plugins/readback_sink.c"), configs: [.auditSink: .object(config)])
+        }
+        let honest = try report("honest", [:])
+        #expect(Self.result(honest, .auditSink, "read-back")?.outcome == .pass)
+        #expect(Self.result(honest, .auditSink, "restart")?.outcome == .pass)
+        #expect(honest.failed == 0, "\(Self.results(honest, .fail))")
+
+        let lying = try report("lying", ["tamper_seq": .number(2)])
+        let readBack = try #require(Self.result(lying, .auditSink, "read-back"))
+        #expect(readBack.outcome == .fail)
+        #expect(readBack.detail.contains("entry 2 is read back with other bytes"), "\(readBack.detail)")
+
+        let forgetful = try report("forgetful", ["forget_on_restart": .bool(true)])
+        #expect(Self.result(forgetful, .auditSink, "read-back")?.outcome == .pass)
+        let restart = try #require(Self.result(forgetful, .auditSink, "restart"))
+        #expect(restart.outcome == .fail)
+        #expect(restart.detail.contains("times: a re-sent record was stored again"), "\(restart.detail)")
+    }
+
     @Test func failingCreateIsAFailWithItsLastError() throws {
         let report = try Self.check(fixtureURL("plugins/create_fails.c"))
         let create = try #require(Self.result(report, .auditSink, "create"))

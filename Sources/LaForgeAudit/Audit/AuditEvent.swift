@@ -42,6 +42,6 @@ public struct AuditEvent: Sendable, Equatable {
     /// Actions the runtime itself records (dead letters, key events); others are the caller's.
     public static let knownActionPrefixes = [
         "schema.", "migration.", "policy.", "rbac.", "approval.", "snapshot.", "timeline.", "branch.",
-        "deploy.", "secret.", "audit.", "auth.",
+        "deploy.", "secret.", "audit.", "auth.", "serve.",
     ]
 }

@@ -434,7 +434,7 @@ enum AuditEventTranscoder {
 
     /// Members are written in place as they come; only when their keys arrive out of order is
     /// the object's body rearranged (producers often sort keys already, and copying every object
-    /// through a scratch buffer was a third of the transcoder's cost). Its members are noted in
+    /// through a scratch buffer was a large share of its cost). Its members are noted in
     /// `members` from `members.count` on (nested objects stack theirs above) and removed after.
     private static func writeObject(
         _ reader: inout JSONByteReader, into out: inout [UInt8], members: inout [(key: Raw, bytes: Range<Int>)]

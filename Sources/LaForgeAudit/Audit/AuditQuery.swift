@@ -94,7 +94,7 @@ public struct AuditReader: Sendable {
     public func scan(from: UInt64 = 0, matching query: AuditQuery = AuditQuery(), limit: Int = .max) throws(AuditLogError) -> [JournalEntry] {
         var found: [JournalEntry] = []
         try walk(from: from) { item in
-            guard case .entry(let seq, let payload) = item, seq >= from else { return true }
+            guard case .entry(let seq, let payload, _) = item, seq >= from else { return true }
             let bytes = [UInt8](payload)
             if let parsed = try? AuditEntry.parse(bytes), query.matches(parsed.event) {
                 found.append(Self.entry(seq: seq, bytes))
@@ -124,7 +124,7 @@ public struct AuditReader: Sendable {
         guard count > 0 else { return [] }
         let size = try size()
         try walk(from: size - min(size, UInt64(count))) { item in
-            guard case .entry(let seq, let payload) = item else { return true }
+            guard case .entry(let seq, let payload, _) = item else { return true }
             if kept.count == count { kept.removeFirst() }
             kept.append(Self.entry(seq: seq, [UInt8](payload)))
             return true
@@ -156,7 +156,7 @@ public struct AuditReader: Sendable {
         var newestSize: UInt64 = 0
         try walk(withCheckpoints: true) { item in
             switch item {
-            case .entry(_, let payload): leaves.append(SHA256.leafHash(payload))
+            case .entry(_, _, let leafHash): leaves.append(leafHash.bytes)  // checked against the payload by the reader
             case .checkpoint(let size, let payload, _):
                 newest = payload
                 newestSize = size

@@ -1,5 +1,6 @@
 import Foundation
 import LaForgeCore
+import LaForgeJournal
 import LaForgePlugins
 
 /// Runs one delivery worker per configured sink, each on its own thread, so a slow sink never
@@ -7,6 +8,7 @@ import LaForgePlugins
 public final class DeliveryEngine: @unchecked Sendable {
     // @unchecked: `threads` is only touched by start/wait from the owning thread.
     public let workers: [DeliveryWorker]
+    private let log: AuditLog
     private let stopSignal = StopSignal()
     private let drainSignal = StopSignal()
     private let results = LockedValue<[String: Bool]>([:])
@@ -14,6 +16,7 @@ public final class DeliveryEngine: @unchecked Sendable {
     private let finished = DispatchGroup()
 
     public init(log: AuditLog, runtime: PluginRuntime) {
+        self.log = log
         let settings = log.config.audit.delivery
         workers = runtime.sinks.map { DeliveryWorker(sink: $0, log: log, settings: settings) }
             + runtime.unstartedSinks.map { DeliveryWorker(unstarted: $0, log: log, settings: settings) }
@@ -70,28 +73,54 @@ extension DeliveryEngine {
             engine.wait()
             throw error
         }
-        engine.drain()
-        let deadline = timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }
+        return engine.finish(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) })
+    }
+
+    /// Recording has ended: following workers send what there is, and keep delivering until
+    /// each sink holds everything recorded by now (entries and the newest checkpoint) or until
+    /// `deadline` (monotonic ns; nil: no limit); then every worker stops. Returns whether each
+    /// sink caught up, by name; what a sink did not get stays in the journal for the next run.
+    public func finish(deadline: UInt64?) -> [String: Bool] {
+        drain()
         let target = log.journal.size
         let lastCheckpoint = (try? log.journal.checkpoints().last?.size) ?? nil
         var caughtUp: [String: Bool] = [:]
         while true {
-            for worker in engine.workers where caughtUp[worker.name] != true {
-                if let cursor = try? log.cursors.load(worker.name), cursor.nextSeq >= target,
-                   cursor.checkpointSize >= (lastCheckpoint ?? 0) {
+            for worker in workers where caughtUp[worker.name] != true {
+                // No cursor yet: the sink has received nothing, which is everything when nothing
+                // was recorded (a worker stores a cursor only once it delivered something).
+                let cursor: SinkCursor
+                do { cursor = try log.cursors.load(worker.name) ?? SinkCursor(nextSeq: 0, checkpointSize: 0) } catch {
+                    continue
+                }
+                if cursor.nextSeq >= target, cursor.checkpointSize >= (lastCheckpoint ?? 0) {
                     caughtUp[worker.name] = true
                 }
             }
-            if caughtUp.count == engine.workers.count { break }
+            if caughtUp.count == workers.count { break }
             // A sink whose plugin has not started is not waited for once every other sink has
             // what was recorded (its worker retried create meanwhile): the journal holds its
             // entries for `laforge audit deliver`, and emit need not sit out its whole timeout.
-            if engine.workers.allSatisfy({ caughtUp[$0.name] == true || !$0.isStarted }) { break }
+            if workers.allSatisfy({ caughtUp[$0.name] == true || !$0.isStarted }) { break }
             if let deadline, monotonicNanoseconds() >= deadline { break }
             usleep(5_000)
         }
-        engine.stop()
-        engine.wait()
-        return Dictionary(uniqueKeysWithValues: engine.workers.map { ($0.name, caughtUp[$0.name] == true) })
+        stop()
+        wait()
+        return Dictionary(uniqueKeysWithValues: workers.map { ($0.name, caughtUp[$0.name] == true) })
+    }
+
+    /// Where delivery to each sink stands, in configuration order.
+    public func status() -> [SinkDeliveryStatus] {
+        workers.map { worker in
+            worker.progress.status(sink: worker.name, lagEntries: Self.lagEntries(log: log, sink: worker.name))
+        }
+    }
+
+    /// Entries the journal holds beyond the sink's durable cursor.
+    public static func lagEntries(log: AuditLog, sink: String) -> UInt64 {
+        let size = log.journal.knownSize
+        let next = (try? log.cursors.load(sink))?.nextSeq ?? 0
+        return size > next ? size - next : 0
     }
 }

@@ -21,11 +21,12 @@ public final class DeliveryWorker: @unchecked Sendable {
     private let unstarted: UnstartedAuditSink?
     private let startStatus: SinkStartStatus
     private var startAttempts = 0
-    private let startedFlag: LockedValue<Bool>
+    /// What this worker has seen (lag, failures, dead letters), readable while it runs.
+    public let progress = DeliveryProgress()
 
-    /// Whether the sink's plugin is running (read from any thread: `DeliveryEngine.deliver`
+    /// Whether the sink's plugin is running (read from any thread: `DeliveryEngine.finish`
     /// stops waiting for a sink that could not start once the others have caught up).
-    public var isStarted: Bool { startedFlag.withLock { $0 } }
+    public var isStarted: Bool { progress.isStarted }
     private let log: AuditLog
     private let settings: DeliverySettings
     private let retry: RetryPolicy
@@ -65,7 +66,10 @@ public final class DeliveryWorker: @unchecked Sendable {
         self.retry = RetryPolicy(settings)
         self.deadLetter = DeadLetterFile(stateDirectory: log.stateDirectory, sink: name)
         self.startStatus = SinkStartStatus(stateDirectory: log.stateDirectory, sink: name)
-        self.startedFlag = LockedValue(sink != nil)
+        if let unstarted, sink == nil {
+            progress.update { $0.started = false }
+            progress.failed("not started: \(unstarted.lastError.message)")
+        }
     }
 
     private var labels: [String: String] { ["sink": name] }
@@ -93,6 +97,8 @@ public final class DeliveryWorker: @unchecked Sendable {
             return false
         }
         defer { withExtendedLifetime(lock) {} }
+        progress.update { $0.running = true }
+        defer { progress.update { $0.running = false } }
         defer { syncCursor() }  // before the lock goes: the next holder starts from a durable cursor
         guard let sink = startedSink(deadline: deadline, stop: stop) else { return false }
         if nextSeq == nil { nextSeq = (try? log.cursors.load(name))?.nextSeq ?? 0 }
@@ -108,12 +114,14 @@ public final class DeliveryWorker: @unchecked Sendable {
                 batch = try nextBatch()
             } catch {
                 log.logger.error("sink \(name): cannot read the journal or cursor: \(error)")
+                progress.failed("cannot read the journal or cursor: \(error)")
                 guard pause(milliseconds: retry.delayMilliseconds(attempt: failures), deadline: deadline, stop: stop) else { return false }
                 failures += 1
                 continue
             }
             nextSeq = batch.start.nextSeq
             log.metrics.gaugeSet("laforge_delivery_lag_entries", labels: labels, Double(batch.lag))
+            progress.observed(lag: batch.lag)
             if batch.isEmpty {
                 syncCursor()
                 guard follow else { return true }
@@ -140,14 +148,18 @@ public final class DeliveryWorker: @unchecked Sendable {
                 log.logger.notice("sink \(name) started after \(startAttempts + 1) attempt(s); delivering what the journal holds for it")
                 log.metrics.gaugeSet("laforge_sink_started", labels: labels, 1)
                 startStatus.recordStarted()
+                progress.update {
+                    $0.started = true
+                    $0.failing = false
+                }
                 sink = started
-                startedFlag.withLock { $0 = true }
                 return started
             } catch {
                 startAttempts += 1
                 log.metrics.gaugeSet("laforge_sink_started", labels: labels, 0)
                 log.metrics.counterAdd("laforge_sink_start_failures_total", labels: labels, 1)
                 startStatus.recordFailure(error.message, attempts: startAttempts)
+                progress.failed("not started: \(error.message)")
                 let wait = retry.delayMilliseconds(attempt: min(startAttempts - 1, 30))
                 log.logger.error("sink \(name) is not started (attempt \(startAttempts)): \(error.message); retrying in \(wait) ms")
                 guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return nil }
@@ -216,12 +228,15 @@ public final class DeliveryWorker: @unchecked Sendable {
             case .stored:
                 advance(batch, through: audit.count)
                 log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(audit.count - start))
+                progress.stored(audit.count - start)
                 failures = 0
                 return true
             case .retry(let stored, let message):
                 acknowledge(stored, of: batch, from: &start)
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_retries_total", labels: labels, 1)
+                progress.update { $0.retries += 1 }
+                progress.failed(message)
                 if retry.isExhausted(afterFailures: failures) {
                     deadLetterRecord(batch.audit.record(at: start), error: "gave up after \(failures) attempts: \(message)")
                     start += 1
@@ -238,12 +253,16 @@ public final class DeliveryWorker: @unchecked Sendable {
                 acknowledge(stored, of: batch, from: &start)
                 failures += 1
                 log.metrics.counterAdd("laforge_delivery_refusals_total", labels: labels, 1)
+                progress.update { $0.refusals += 1 }
+                progress.failed(message)
                 let wait = retry.delayMilliseconds(attempt: failures - 1)
                 log.logger.error("sink \(name): refuses access, an operator must act; \(audit.count - start) record(s) kept, asking again in \(wait) ms: \(message)")
                 guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return false }
             case .permanentError(let stored, let message):
                 start += stored
                 log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
+                progress.stored(stored)
+                progress.failed(message)
                 deadLetterRecord(batch.audit.record(at: start), error: message)
                 start += 1
                 advance(batch, through: start)
@@ -260,6 +279,7 @@ public final class DeliveryWorker: @unchecked Sendable {
         start += stored
         advance(batch, through: start)
         log.metrics.counterAdd("laforge_delivery_records_total", labels: labels, Double(stored))
+        progress.stored(stored)
     }
 
     private func advance(_ batch: DeliveryBatch, through count: Int) {
@@ -293,6 +313,7 @@ public final class DeliveryWorker: @unchecked Sendable {
 
     private func deadLetterRecord(_ record: AuditRecord, error: String) {
         log.metrics.counterAdd("laforge_delivery_dead_letters_total", labels: labels, 1)
+        progress.update { $0.deadLetters += 1 }
         do {
             try deadLetter.append(record: record, sink: name, error: error)
         } catch {

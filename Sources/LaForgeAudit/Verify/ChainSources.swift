@@ -23,8 +23,10 @@ public enum ChainSource {
         var readBytes: UInt64 = 0
         reader.walk(extent: extent, checkpoints: checkpoints) { item in
             switch item {
-            case .entry(let seq, let payload):
-                verifier.entry(payload, at: .journal(seq: seq))
+            case .entry(let seq, let payload, let leafHash):
+                // The reader checked the frame's hash against the payload: hashing it again
+                // would double the cost of the walk.
+                verifier.entry(payload, at: .journal(seq: seq), leafHash: leafHash)
                 entries += 1
                 readBytes += UInt64(payload.count + 80)
                 if entries % 16_384 == 0 { progress(readBytes, totalBytes) }

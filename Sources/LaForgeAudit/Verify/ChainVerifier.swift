@@ -88,6 +88,12 @@ public final class ChainVerifier {
     /// of a file read in blocks). False once the chain is known to be bad.
     @discardableResult
     public func entry(_ bytes: UnsafeRawBufferPointer, at location: EntryLocation) -> Bool {
+        entry(bytes, at: location, leafHash: nil)
+    }
+
+    /// `entry` with the leaf hash of `bytes` already computed (by a reader that checked it).
+    @discardableResult
+    package func entry(_ bytes: UnsafeRawBufferPointer, at location: EntryLocation, leafHash: ChainHash?) -> Bool {
         guard !hasFailed else { return false }
         guard let link = AuditEntry.link(bytes) else {
             return fail(.contentChanged, expected, location.description, "not a canonical audit entry (the line was altered or is not an entry)")
@@ -130,10 +136,12 @@ public final class ChainVerifier {
         if link.seq < want {
             return fail(.reordered, link.seq, location.description, "entry \(link.seq) appears again after entry \(want - 1)")
         }
-        return accept(bytes, link: link, location: location)
+        return accept(bytes, link: link, location: location, leafHash: leafHash)
     }
 
-    private func accept(_ bytes: UnsafeRawBufferPointer, link: AuditEntry.Link, location: EntryLocation) -> Bool {
+    private func accept(
+        _ bytes: UnsafeRawBufferPointer, link: AuditEntry.Link, location: EntryLocation, leafHash: ChainHash?
+    ) -> Bool {
         let want = link.seq
         if want == 0 && link.prevHash != .zero {
             return fail(.contentChanged, 0, location.description, "the first entry's prev_hash must be all zeros")
@@ -141,7 +149,7 @@ public final class ChainVerifier {
         if let previousHash, link.prevHash != previousHash {
             return brokenLink(at: want, computed: previousHash, recorded: link.prevHash, location: location)
         }
-        let hash = SHA256.leafHash(bytes)
+        let hash = leafHash?.bytes ?? SHA256.leafHash(bytes)
         frontier.append(hash)
         if frontier.size == knownSize { rootsSeen.append((frontier.size, frontier.root())) }
         if collectsLeaves { leaves.append(hash) }

@@ -2,7 +2,10 @@ import Foundation
 import LaForgeCore
 
 extension LaForgeConfig {
-    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit", "snapshots", "approvals", "identity"]
+    /// The top-level keys this version reads.
+    public static var rootKeyNames: [String] { rootKeys }
+
+    static let rootKeys = ["version", "mode", "state_dir", "plugin_dir", "trusted_keys", "secret_backends", "audit", "snapshots", "approvals", "identity", "serve"]
 
     /// Decodes an interpolated document. Checks run in the order a user fixes things: the version
     /// first (a newer file's keys would otherwise all look unknown), then the keys, then each
@@ -50,6 +53,7 @@ extension LaForgeConfig {
         snapshots = try SnapshotSettings.decode(root.optional("snapshots"))
         approvals = try ApprovalPolicy.decode(root.optional("approvals"), baseDirectory: baseDirectory)
         self.identity = identity
+        serve = try ServeConfig.decode(root.optional("serve"))
     }
 
     // MARK: - Sections
@@ -136,20 +140,17 @@ extension LaForgeConfig {
         return keys
     }
 
+    /// A trusted key is written in any of the forms the tools produce: the verifier key text
+    /// `laforge keys generate` writes to PATH.pub (`NAME+KEYID+BASE64`, C2SP signed-note), or the
+    /// bare 32-byte key in base64; a file may also hold the 32 raw bytes.
     private static func decodePublicKey(base64 text: String, at value: ConfigValue) throws(ConfigError) -> [UInt8] {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let data = Data(base64Encoded: trimmed) else {
-            throw ConfigError(.invalidValue, at: value.mark, path: value.path, "not valid base64")
+        do {
+            return try publicKey(fromText: text)
+        } catch {
+            throw ConfigError(.invalidValue, at: value.mark, path: value.path, error.message)
         }
-        guard data.count == TrustedKey.publicKeyLength else {
-            throw ConfigError(
-                .invalidValue, at: value.mark, path: value.path,
-                "an Ed25519 public key is \(TrustedKey.publicKeyLength) bytes, this one decodes to \(data.count)")
-        }
-        return Array(data)
     }
 
-    /// The file holds the key in base64 (one line), or the 32 raw bytes.
     private static func readPublicKeyFile(_ value: ConfigValue, baseDirectory: String) throws(ConfigError) -> [UInt8] {
         let path = try value.nonEmptyString()
         let resolved = path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path)
@@ -159,18 +160,34 @@ extension LaForgeConfig {
         } catch {
             throw ConfigError(.io, at: value.mark, path: value.path, "cannot read \(resolved): \(error.reason)")
         }
-        if let text = String(validating: bytes, as: UTF8.self),
-            let data = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-            data.count == TrustedKey.publicKeyLength
-        {
-            return Array(data)
-        }
-        guard bytes.count == TrustedKey.publicKeyLength else {
+        // No text form of a key is 32 bytes long (its base64 alone is 44), so 32 bytes are raw.
+        if bytes.count == TrustedKey.publicKeyLength { return bytes }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(
                 .invalidValue, at: value.mark, path: value.path,
-                "\(resolved) holds neither a base64 Ed25519 public key nor its \(TrustedKey.publicKeyLength) raw bytes")
+                "\(resolved) is neither text nor the \(TrustedKey.publicKeyLength) raw bytes of an Ed25519 public key")
         }
-        return bytes
+        do {
+            return try publicKey(fromText: text)
+        } catch {
+            throw ConfigError(.invalidValue, at: value.mark, path: value.path, "\(resolved): \(error.message)")
+        }
+    }
+
+    private static func publicKey(fromText text: String) throws(KeyFormatError) -> [UInt8] {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let data = Data(base64Encoded: trimmed) {
+            guard data.count == TrustedKey.publicKeyLength else {
+                throw KeyFormatError(
+                    "an Ed25519 public key is \(TrustedKey.publicKeyLength) bytes, this one decodes to \(data.count) (give the key, or the NAME+KEYID+BASE64 line `laforge keys generate` writes to PATH.pub)")
+            }
+            return Array(data)
+        }
+        guard trimmed.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false).count == 3 else {
+            throw KeyFormatError(
+                "not a public key: give the NAME+KEYID+BASE64 line `laforge keys generate` writes to PATH.pub, or the 32-byte key in base64")
+        }
+        return try Ed25519VerifierKey(parsing: trimmed).publicKey
     }
 
     // MARK: - Rules across sections

@@ -45,6 +45,8 @@ public struct LaForgeConfig: Sendable {
     public var approvals = ApprovalPolicy()
     /// The `identity:` section (IdP connectors, claims_to_roles, roles).
     public var identity = IdentityConfig()
+    /// The `serve:` section (`laforge serve`: socket, limits, clients).
+    public var serve = ServeConfig()
     /// The whole document after interpolation, for tools that show the effective configuration
     /// (render it with `toJSON(redactingSecrets: true)`).
     public var document: YAMLNode

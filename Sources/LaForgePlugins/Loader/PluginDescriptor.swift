@@ -49,6 +49,23 @@ public struct PluginDescriptor: @unchecked Sendable {
 }
 
 extension PluginDescriptor {
+    /// The optional audit-sink functions, each with whether the plugin provides it.
+    public var auditSinkOptionalFunctions: [(name: String, present: Bool)] {
+        guard let vtable = auditSink else { return [] }
+        return [("flush", vtable.flush != nil), ("health", vtable.health != nil), ("read_back", vtable.read_back != nil)]
+    }
+
+    /// Why a capability's config schema cannot be used (nil: it can, or there is none). The
+    /// same check the host makes before it creates an instance.
+    public func configSchemaProblem(for capability: PluginCapability) -> String? {
+        do {
+            _ = try PluginSchemaCheck(schemaText: configSchemaText(for: capability), library: name)
+            return nil
+        } catch {
+            return error.message
+        }
+    }
+
     /// The login flows an IdP connector offers besides token validation.
     public var idpConnectorFlows: [String] {
         guard let vtable = idpConnector else { return [] }

@@ -81,6 +81,11 @@ extension PluginDescriptor {
             if capability == .idpConnector {
                 detail["flows"] = .array(idpConnectorFlows.map(JSONValue.string))
             }
+            if capability == .auditSink {
+                detail["optional_functions"] = .object(Dictionary(
+                    uniqueKeysWithValues: auditSinkOptionalFunctions.map { ($0.name, JSONValue.bool($0.present)) }))
+            }
+            if let problem = configSchemaProblem(for: capability) { detail["config_schema_error"] = .string(problem) }
             if includeSchemas {
                 let text = configSchemaText(for: capability)
                 detail["config_schema"] = text.flatMap { try? JSONParser.parse($0) } ?? (text.map(JSONValue.string) ?? .null)

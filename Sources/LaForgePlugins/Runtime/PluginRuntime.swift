@@ -51,11 +51,12 @@ public final class PluginRuntime: @unchecked Sendable {
     public let idpConnectors: [IdPConnectorInstance]
     public let metrics: MetricsRegistry
     public let secrets: any SecretResolving
+    let logger: Logger
 
     private init(
         config: LaForgeConfig, pluginDirectory: String, secretBackends: [SecretBackendInstance],
         sinks: [AuditSinkInstance], unstartedSinks: [UnstartedAuditSink], idpConnectors: [IdPConnectorInstance], metrics: MetricsRegistry,
-        secrets: any SecretResolving
+        secrets: any SecretResolving, logger: Logger
     ) {
         self.config = config
         self.pluginDirectory = pluginDirectory
@@ -65,6 +66,7 @@ public final class PluginRuntime: @unchecked Sendable {
         self.idpConnectors = idpConnectors
         self.metrics = metrics
         self.secrets = secrets
+        self.logger = logger
     }
 
     /// The plugin directory: --plugin-dir, else LAFORGE_PLUGIN_DIR, else `plugin_dir` (relative
@@ -165,7 +167,8 @@ public final class PluginRuntime: @unchecked Sendable {
         }
         return PluginRuntime(
             config: config, pluginDirectory: directory, secretBackends: backends, sinks: sinks,
-            unstartedSinks: unstartedSinks, idpConnectors: connectors, metrics: options.metrics, secrets: secrets)
+            unstartedSinks: unstartedSinks, idpConnectors: connectors, metrics: options.metrics, secrets: secrets,
+            logger: options.logger)
     }
 
     /// Resolves, signature-checks and opens one instance's library.
@@ -179,7 +182,11 @@ public final class PluginRuntime: @unchecked Sendable {
             // is what gets loaded.
             let file = try PluginFile(path: path)
             if mode == .production { try file.checkOnlyTheOwnerCanChangeIt() }
-            let verdict = PluginSignature.verify(libraryDigest: try file.sha256(), libraryPath: path, trustedKeys: trustedKeys)
+            // Hashing a library costs more than loading it: only a signed one is hashed (an
+            // unsigned one is refused in production and allowed in development either way).
+            let signed = FileManager.default.fileExists(atPath: PluginSignature.signaturePath(forLibrary: path))
+            let verdict: PluginSignature.Verdict =
+                signed ? PluginSignature.verify(libraryDigest: try file.sha256(), libraryPath: path, trustedKeys: trustedKeys) : .unsigned
             switch (mode, verdict) {
             case (_, .valid):
                 break

@@ -89,6 +89,34 @@ import Testing
         #expect(json["capabilities"] == ["audit_sink", "secret_backend"])
     }
 
+    /// A schema the host would refuse at create is reported by inspect, in text and JSON, exit 4.
+    @Test func inspectRefusesAnInvalidSchemaWithExit4() throws {
+        let library = try CPluginBuilder.build(sourceURL("bad_schema.c")).path
+        for extra in [[], ["--json"]] {
+            let result = try CLIRunner.run(["plugins", "inspect", library] + extra)
+            #expect(result.status == 4, "\(result.output)")
+            #expect(result.stderr.contains("audit_sink: "), "\(result.stderr)")
+            #expect(result.stderr.contains("this is a bug in the plugin"), "\(result.stderr)")
+        }
+        let json = try JSONParser.parse(try CLIRunner.run(["plugins", "inspect", library, "--json"]).stdout)
+        #expect(json["capability_details"]?["audit_sink"]?["config_schema_error"]?.stringValue != nil)
+        #expect(try CLIRunner.run(["plugins", "inspect", library]).stdout.contains("config schema: INVALID: "))
+    }
+
+    /// Inspect shows which optional sink functions a library provides.
+    @Test func inspectListsTheOptionalSinkFunctions() throws {
+        let readBack = try CPluginBuilder.build(sourceURL("readback_sink.c")).path
+        let text = try CLIRunner.run(["plugins", "inspect", readBack])
+        #expect(text.status == 0, "\(text.output)")
+        #expect(text.stdout.contains("optional functions: "), "\(text.stdout)")
+        #expect(text.stdout.contains("read_back"), "\(text.stdout)")
+        let json = try JSONParser.parse(try CLIRunner.run(["plugins", "inspect", readBack, "--json"]).stdout)
+        #expect(json["capability_details"]?["audit_sink"]?["optional_functions"]?["read_back"] == .bool(true))
+        let old = try JSONParser.parse(
+            try CLIRunner.run(["plugins", "inspect", CPluginBuilder.build(sourceURL("abi_1_0_sink.c")).path, "--json"]).stdout)
+        #expect(old["capability_details"]?["audit_sink"]?["optional_functions"]?["read_back"] == .bool(false))
+    }
+
     @Test func theExamplePluginPassesTheConformanceKit() throws {
         let result = try CLIRunner.run(["plugins", "check", CPluginBuilder.build(sourceURL("examples/example_plugin.c")).path])
         #expect(result.status == 0, "\(result.output)")

@@ -23,23 +23,7 @@ import Testing
 
     @Test func rotatedFilesVerifyTogetherAndAlone() throws {
         let sandbox = try AuditSandbox()
-        let path = sandbox.root + "/sink/audit.ndjson"
-        try sandbox.writeConfig(audit: """
-              checkpoints:
-                every_entries: 3
-                every_ms: 0
-              sinks:
-                - name: file
-                  library: libFileSink.so
-                  config:
-                    path: \(path)
-                    rotate_bytes: 2000
-            """)
-        let log = try AuditLog.open(config: sandbox.config(), logger: CapturedLog().logger)
-        for seq in 0..<40 { try log.emit(auditEvent("u\(seq)", data: ["n": .number(Double(seq))])) }
-        try log.close()
-        let deliver = try sandbox.laforge(["audit", "deliver", "--timeout", "30"])
-        #expect(deliver.status == 0, "\(deliver.output)")
+        let path = try sandbox.deliveredRotatedFileSink()
 
         let rotated = ChainSource.fileSet(for: path).dropLast()
         #expect(rotated.count >= 3, "files: \(ChainSource.fileSet(for: path))")

@@ -211,22 +211,7 @@ import Testing
     /// checkpoint file by file, but not as the set.
     @Test func aRotatedSetMissingItsFirstFileFails() throws {
         let sandbox = try AuditSandbox()
-        let path = sandbox.root + "/sink/audit.ndjson"
-        try sandbox.writeConfig(audit: """
-              checkpoints:
-                every_entries: 3
-                every_ms: 0
-              sinks:
-                - name: file
-                  library: libFileSink.so
-                  config:
-                    path: \(path)
-                    rotate_bytes: 2000
-            """)
-        let log = try AuditLog.open(config: sandbox.config(), logger: CapturedLog().logger)
-        for seq in 0..<40 { try log.emit(auditEvent("u\(seq)", data: ["n": .number(Double(seq))])) }
-        try log.close()
-        #expect(try sandbox.laforge(["audit", "deliver", "--timeout", "30"]).status == 0)
+        let path = try sandbox.deliveredRotatedFileSink()
         #expect(FileManager.default.fileExists(atPath: path + ".2"))
         #expect(try sandbox.verifyChain(["--sink", "file"]).status == 0)
 

@@ -144,7 +144,7 @@ import Testing
         #expect(error?.kind == .invalidValue)
         #expect(
             error?.description
-                == "config/laforge.yaml:4:17: trusted_keys[0].public_key: an Ed25519 public key is 32 bytes, this one decodes to 5"
+                == "config/laforge.yaml:4:17: trusted_keys[0].public_key: an Ed25519 public key is 32 bytes, this one decodes to 5 (give the key, or the NAME+KEYID+BASE64 line `laforge keys generate` writes to PATH.pub)"
         )
     }
 

@@ -1,13 +1,13 @@
 import Foundation
 import Testing
 
-@testable import LaForgeAudit
-@testable import LaForgeCore
-@testable import LaForgeGovernance
-@testable import LaForgeIdentity
-@testable import LaForgeJournal
-@testable import LaForgePlugins
-@testable import LaForgeSecrets
+import LaForgeAudit
+import LaForgeCore
+import LaForgeGovernance
+import LaForgeIdentity
+import LaForgeJournal
+import LaForgePlugins
+import LaForgeSecrets
 
 /// Decodes `yaml` as if it were `config/laforge.yaml` and returns the error it raises, or records
 /// an issue when it decodes.

@@ -1,12 +1,12 @@
 import Foundation
 import HTTPClient
-@testable import LaForgeAudit
-@testable import LaForgeCore
-@testable import LaForgeGovernance
-@testable import LaForgeIdentity
-@testable import LaForgeJournal
-@testable import LaForgePlugins
-@testable import LaForgeSecrets
+import LaForgeAudit
+import LaForgeCore
+import LaForgeGovernance
+import LaForgeIdentity
+import LaForgeJournal
+import LaForgePlugins
+import LaForgeSecrets
 
 #if canImport(Glibc)
     import Glibc

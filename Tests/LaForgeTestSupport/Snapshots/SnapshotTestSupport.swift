@@ -1,12 +1,12 @@
 import Foundation
 
-@testable import LaForgeAudit
-@testable import LaForgeCore
-@testable import LaForgeGovernance
-@testable import LaForgeIdentity
-@testable import LaForgeJournal
-@testable import LaForgePlugins
-@testable import LaForgeSecrets
+import LaForgeAudit
+import LaForgeCore
+import LaForgeGovernance
+import LaForgeIdentity
+import LaForgeJournal
+import LaForgePlugins
+import LaForgeSecrets
 
 /// A snapshot test's own world: an `AuditSandbox` (state dir, config file) plus a `work/` folder
 /// holding the artifacts, where `laforge` runs so relative artifact paths resolve there.

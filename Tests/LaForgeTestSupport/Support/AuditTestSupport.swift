@@ -1,11 +1,11 @@
 import Foundation
-@testable import LaForgeAudit
-@testable import LaForgeCore
-@testable import LaForgeGovernance
-@testable import LaForgeIdentity
-@testable import LaForgeJournal
-@testable import LaForgePlugins
-@testable import LaForgeSecrets
+import LaForgeAudit
+import LaForgeCore
+import LaForgeGovernance
+import LaForgeIdentity
+import LaForgeJournal
+import LaForgePlugins
+import LaForgeSecrets
 
 #if canImport(Glibc)
     import Glibc
@@ -66,6 +66,31 @@ final class AuditSandbox {
     }
 
     func read(_ path: String) throws -> String { try String(contentsOfFile: path, encoding: .utf8) }
+}
+
+extension AuditSandbox {
+    /// A FileSink `file` rotated by size (about 2000 bytes a file, a checkpoint every 3
+    /// entries), holding `count` delivered entries; returns the active file's path.
+    func deliveredRotatedFileSink(count: Int = 40) throws -> String {
+        let path = root + "/sink/audit.ndjson"
+        try writeConfig(audit: """
+              checkpoints:
+                every_entries: 3
+                every_ms: 0
+              sinks:
+                - name: file
+                  library: libFileSink.so
+                  config:
+                    path: \(path)
+                    rotate_bytes: 2000
+            """)
+        let log = try AuditLog.open(config: config(), logger: CapturedLog().logger)
+        for seq in 0..<count { try log.emit(auditEvent("u\(seq)", data: ["n": .number(Double(seq))])) }
+        try log.close()
+        let deliver = try laforge(["audit", "deliver", "--timeout", "30"])
+        guard deliver.status == 0 else { throw AuditTestFailure("setting the scenario up, audit deliver failed: \(deliver.output)") }
+        return path
+    }
 }
 
 struct AuditTestFailure: Error, CustomStringConvertible {

@@ -1,12 +1,12 @@
 import Foundation
 import Logging
-@testable import LaForgeAudit
-@testable import LaForgeCore
-@testable import LaForgeGovernance
-@testable import LaForgeIdentity
-@testable import LaForgeJournal
-@testable import LaForgePlugins
-@testable import LaForgeSecrets
+import LaForgeAudit
+import LaForgeCore
+import LaForgeGovernance
+import LaForgeIdentity
+import LaForgeJournal
+import LaForgePlugins
+import LaForgeSecrets
 
 /// A fresh plugin directory holding copies of C fixtures under the names a config refers to.
 func makePluginDirectory(_ libraries: [String: String]) throws -> String {

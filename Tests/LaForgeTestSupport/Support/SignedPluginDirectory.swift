@@ -1,11 +1,11 @@
 import Foundation
 
-@testable import LaForgeAudit
-@testable import LaForgeCore
-@testable import LaForgeIdentity
-@testable import LaForgeJournal
-@testable import LaForgePlugins
-@testable import LaForgeSecrets
+import LaForgeAudit
+import LaForgeCore
+import LaForgeIdentity
+import LaForgeJournal
+import LaForgePlugins
+import LaForgeSecrets
 
 /// Copies of built plugins signed by a fresh key, for configurations in `mode: production` (which
 /// loads only signed plugins): `trustedKeysYAML` is the root-level `trusted_keys:` block that

@@ -7,6 +7,8 @@
  *   tamper_seq   read_back hands out entry <tamper_seq> with one byte changed (`"v":1}` read
  *                back as `"v":2}`): a lying sink (default -1: never)
  *   drop_seq     read_back leaves out entry <drop_seq> (default -1: never)
+ *   forget_on_restart  create does not read the file, so a batch re-sent to a new instance
+ *                is stored again: idempotent within an instance only (default false)
  *
  * Idempotent like a real sink: create reads the file to learn the highest entry seq and
  * checkpoint size stored per file, and write skips records at or below them.
@@ -24,7 +26,8 @@ static const char readback_schema[] =
     "{\"type\":\"object\",\"additionalProperties\":false,\"required\":[\"path\"],\"properties\":{"
     "\"path\":{\"type\":\"string\",\"minLength\":1},"
     "\"tamper_seq\":{\"type\":\"integer\",\"minimum\":-1,\"default\":-1},"
-    "\"drop_seq\":{\"type\":\"integer\",\"minimum\":-1,\"default\":-1}}}";
+    "\"drop_seq\":{\"type\":\"integer\",\"minimum\":-1,\"default\":-1},"
+    "\"forget_on_restart\":{\"type\":\"boolean\",\"default\":false}}}";
 
 typedef struct readback_sink {
     char path[1024];
@@ -126,6 +129,8 @@ static int32_t readback_create(const char *config_json, size_t config_len, const
     sink->drop_seq = value == NULL ? -1 : strtoll(value, NULL, 10);
     sink->last_entry = -1;
     sink->last_checkpoint = -1;
+    value = readback_find(config_json, "forget_on_restart");
+    if (value != NULL && strncmp(value, "true", 4) == 0) return LAFORGE_OK;
     if (readback_scan(sink, readback_learn, NULL) != 0) return LAFORGE_INTERNAL_ERROR;
     return LAFORGE_OK;
 }
@@ -233,7 +238,7 @@ static void readback_destroy(laforge_instance *instance) { free(instance); }
 
 static const laforge_audit_sink_vtable readback_vtable = {
     sizeof(laforge_audit_sink_vtable), LAFORGE_THREADING_SERIAL, readback_schema, readback_create, readback_write,
-    NULL, NULL, readback_last_error, readback_destroy, readback_read_back};
+    NULL, NULL, readback_last_error, readback_destroy, readback_read_back, NULL};
 
 static const laforge_plugin_descriptor readback_descriptor =
     FIXTURE_DESCRIPTOR(sizeof(laforge_plugin_descriptor), LAFORGE_ABI_VERSION_MAJOR, 0, "readback_sink",
