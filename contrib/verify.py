@@ -3,6 +3,7 @@
 
     verify.py --key checkpoint.pub [--origin O] [--chain ID] [--strict] JOURNAL_DIR
     verify.py --key checkpoint.pub [...] --file PATH        (a FileSink set: PATH.1 ... PATH)
+    verify.py --key checkpoint.pub [...] --approvals FILE JOURNAL_DIR   (approvals.ndjson too)
 
 Prints one JSON report (valid, entries, checkpoints, uncovered_entries, warnings, failure with
 kind and seq) and exits 0 when the store verifies, 1 when it does not, 2 on bad usage.
@@ -273,10 +274,67 @@ def file_records(path, alone):
     return records
 
 
+TIME = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?Z\Z")
+
+
+def verify_approvals(path, events):
+    """Problems of approvals.ndjson (FORMATS.md, Approvals), as (kind, location) pairs;
+    `events` maps each approval_hash the journal recorded to (seq, action, key)."""
+    problems, stored, previous = [], {}, None
+    lines = open(path, "rb").read().split(b"\n") if os.path.exists(path) else [b""]
+    for number, line in enumerate(lines[:-1], 1):
+        where = "%s:%d" % (os.path.basename(path), number)
+        try:
+            record = json.loads(line)
+            version, actor, signature = record["version"], record["actor"], record.get("signature")
+            body = {k: record[k] for k in ("snapshot", "decision", "comment", "created_at")}
+            assert version in (1, 2) and record["decision"] in ("approve", "reject", "annotate")
+            assert isinstance(actor["user"], str) and all(isinstance(r, str) for r in actor["roles"]) and TIME.match(body["created_at"])
+            assert len(bytes.fromhex(record["snapshot"])) == 32 and isinstance(body["comment"], str)
+            stored_hash, prev = bytes.fromhex(record["hash"]), record["prev_hash"] if version == 2 else None
+            assert len(stored_hash) == 32 and (prev is None or len(bytes.fromhex(prev)) == 32)
+            if signature is not None:
+                signature = {k: signature[k] for k in ("key_name", "key_id", "public_key", "sig")}
+                public, sig = base64.b64decode(signature["public_key"], validate=True), base64.b64decode(signature["sig"], validate=True)
+        except (ValueError, KeyError, TypeError, AssertionError, AttributeError):
+            problems.append(("malformed", where))
+            previous = None
+            continue
+        body.update(version=version, actor={"user": actor["user"], "roles": actor["roles"]})
+        if version == 2:
+            body["prev_hash"] = prev
+        canonical = lambda value: json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        written = signature and dict(signature, public_key=base64.b64encode(public).decode(), sig=base64.b64encode(sig).decode())
+        if sha(canonical(body)) != stored_hash or canonical(dict(body, hash=record["hash"], signature=written)) != line:
+            problems.append(("content changed", where))
+        if signature is not None:
+            named = len(public) == 32 and sha(signature["key_name"].encode(), b"\n\x01", public)[:4].hex() == signature["key_id"]
+            try:
+                assert named
+                Ed25519PublicKey.from_public_bytes(public).verify(sig, b"laforge-approval-v1\n" + stored_hash)
+            except (AssertionError, InvalidSignature, ValueError):
+                problems.append(("signature forged", where))
+        if version == 2:
+            if number == 1 and prev is not None:
+                problems.append(("approval missing", where))
+            elif previous is not None and prev != previous:
+                problems.append(("content changed", where))
+        key = "%s+%s" % (signature["key_name"], signature["key_id"]) if signature else None
+        stored[stored_hash.hex()] = (where, version, "approval." + record["decision"], key)
+        previous = stored_hash.hex()
+    for approval_hash, (seq, action, key) in events.items():
+        if approval_hash not in stored:
+            problems.append(("approval missing", "journal seq %d" % seq))
+        elif stored[approval_hash][2:] != (action, key):
+            problems.append(("content changed", stored[approval_hash][0]))
+    problems += [("approval unrecorded", os.path.basename(path)) for h, r in stored.items() if h not in events and r[1] == 2]
+    return problems
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--key", action="append", required=True)
-    parser.add_argument("--origin"), parser.add_argument("--chain"), parser.add_argument("--file")
+    parser.add_argument("--origin"), parser.add_argument("--chain"), parser.add_argument("--file"), parser.add_argument("--approvals")
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--from-checkpoint", action="store_true", help="the set's first files were pruned")
     parser.add_argument("journal", nargs="?")
@@ -312,6 +370,14 @@ def main():
                     pass
             raise Failed("checkpoint_forged", size, "a checkpoint frame of checkpoints.log was changed")
         report["uncovered_entries"] = verifier.finish()
+        if args.approvals:
+            events = {}
+            for kind, data in records:
+                event = json.loads(data)["event"] if kind == "entry" else {}
+                if str(event.get("action", "")).startswith("approval.") and "approval_hash" in event.get("data", {}):
+                    events[event["data"]["approval_hash"]] = (verifier.link(data)[1], event["action"], event["data"].get("key"))
+            report["approval_problems"] = [{"kind": k, "location": w} for k, w in verify_approvals(args.approvals, events)]
+            report["valid"] = not report["approval_problems"]
     except Failed as failure:
         report["valid"] = False
         report["failure"] = {"kind": failure.kind, "seq": failure.seq, "message": failure.message}

@@ -47,9 +47,14 @@ extension SnapshotError {
 
 /// Reads `--key PATH.pub` verifier key files.
 func readVerifierKeys(_ paths: [String]) throws(ExitCode) -> [Ed25519VerifierKey] {
-    var keys: [Ed25519VerifierKey] = []
+    try readVerifierKeyFiles(paths).map(\.key)
+}
+
+/// The verifier keys given with `--key PATH.pub` (verify chain, audit query --sink).
+func readVerifierKeyFiles(_ paths: [String]) throws(ExitCode) -> [(path: String, key: Ed25519VerifierKey)] {
+    var keys: [(path: String, key: Ed25519VerifierKey)] = []
     for path in paths {
-        do { keys.append(try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8))) } catch {
+        do { keys.append((path, try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8)))) } catch {
             throw fail("\(path): \(error)", LaForgeExit.configError)
         }
     }

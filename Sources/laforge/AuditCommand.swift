@@ -376,12 +376,7 @@ extension AuditCommand {
                 return
             }
             let config = try global.loadConfig()
-            var extraKeys: [(path: String, key: Ed25519VerifierKey)] = []
-            for path in keyFiles {
-                do { extraKeys.append((path, try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8)))) } catch {
-                    throw fail("\(path): \(error)", LaForgeExit.configError)
-                }
-            }
+            let extraKeys = try readVerifierKeyFiles(keyFiles)
             let keys: [TrustedVerifierKey]
             do { keys = try AuditReader.trustedVerifierKeys(config: config, commandLineKeys: extraKeys) } catch {
                 throw fail("\(error.description); or pass --no-verify to read the sink unverified", error.exitCode)

@@ -54,12 +54,7 @@ struct VerifyCommand: ParsableCommand {
         func run() throws {
             let config = try global.loadConfig()
             if snapshots || watch != nil { return try runSnapshotsOrWatch(config) }
-            var extraKeys: [(path: String, key: Ed25519VerifierKey)] = []
-            for path in keyFiles {
-                do { extraKeys.append((path, try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8)))) } catch {
-                    throw fail("\(path): \(error)", LaForgeExit.configError)
-                }
-            }
+            let extraKeys = try readVerifierKeyFiles(keyFiles)
             // The keys the verdict rests on, reported with it.
             let trustedKeys: [TrustedVerifierKey]
             do { trustedKeys = try AuditReader.trustedVerifierKeys(config: config, commandLineKeys: extraKeys) } catch {

@@ -109,21 +109,21 @@ public struct AuditReader: Sendable {
         return JournalEntry(seq: seq, hash: SHA256.leafHash(payload), prevHash: link?.prevHash ?? [], payload: payload)
     }
 
-    /// How many entries the journal holds.
+    /// How many entries the journal holds (from the frame headers; no hashing).
     public func size() throws(AuditLogError) -> UInt64 {
-        var count: UInt64 = 0
-        try walk { item in
-            if case .entry(let seq, _, _) = item { count = seq + 1 }
-            return true
+        let reader = JournalFileReader(directory: directory)
+        do { return reader.entryCount(extent: try reader.extent()) } catch {
+            if case .noJournal = error { return 0 }
+            throw AuditLogError(.storage, error.description)
         }
-        return count
     }
 
-    /// The last `count` entries.
+    /// The last `count` entries (the segments before them are not read).
     public func tail(_ count: Int) throws(AuditLogError) -> [JournalEntry] {
         var kept: [JournalEntry] = []
         guard count > 0 else { return [] }
-        try walk { item in
+        let size = try size()
+        try walk(from: size - min(size, UInt64(count))) { item in
             guard case .entry(let seq, let payload, _) = item else { return true }
             if kept.count == count { kept.removeFirst() }
             kept.append(Self.entry(seq: seq, [UInt8](payload)))

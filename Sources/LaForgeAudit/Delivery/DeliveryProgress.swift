@@ -22,6 +22,9 @@ public final class DeliveryProgress: Sendable {
 
     func update(_ body: (inout Counters) -> Void) { counters.withLock { body(&$0) } }
 
+    /// Whether the sink's plugin has started (false while its create keeps failing).
+    var isStarted: Bool { counters.withLock { $0.started } }
+
     /// The worker read a batch: `lag` entries were waiting for the sink.
     func observed(lag: UInt64) {
         counters.withLock { counters in

@@ -23,6 +23,10 @@ public final class DeliveryWorker: @unchecked Sendable {
     private var startAttempts = 0
     /// What this worker has seen (lag, failures, dead letters), readable while it runs.
     public let progress = DeliveryProgress()
+
+    /// Whether the sink's plugin is running (read from any thread: `DeliveryEngine.finish`
+    /// stops waiting for a sink that could not start once the others have caught up).
+    public var isStarted: Bool { progress.isStarted }
     private let log: AuditLog
     private let settings: DeliverySettings
     private let retry: RetryPolicy

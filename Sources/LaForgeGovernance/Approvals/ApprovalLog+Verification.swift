@@ -8,6 +8,8 @@ extension ApprovalLog {
         var action: String
         var approvalHash: [UInt8]
         var snapshotHash: String
+        /// The signing key the event names (`NAME+KEYID`), nil for an unsigned record.
+        var key: String?
     }
 
     /// Checks every record (its hash over its content, its signature, its link to the record
@@ -17,7 +19,7 @@ extension ApprovalLog {
     /// was the last record (only the journal remembers it) or not (a link breaks too).
     func verify(recorded: [RecordedApproval]?, into report: inout SnapshotVerificationReport) throws(SnapshotError) {
         var previous: Approval?
-        var stored: [[UInt8]: Approval] = [:]
+        var stored: [[UInt8]: (approval: Approval, location: String)] = [:]
         for (index, line) in try file.lines().lines.enumerated() {
             let location = "\(path):\(line.number)"
             let approval: Approval
@@ -31,6 +33,11 @@ extension ApprovalLog {
                 report.problems.append(SnapshotProblem(
                     kind: kind, snapshot: String(approval.snapshotHash.hexString.prefix(12)), location: location,
                     message: "\(approval.decision.rawValue) by \(approval.actor.user) (\(approval.shortID)): \(message)"))
+            }
+            // The line must be exactly its record's canonical form: a member added or renamed
+            // (an unknown member is ignored when reading) is a change, not a harmless variant.
+            if JSONCanonicalizer.canonicalize(approval.jsonValue()) != line.bytes {
+                problem(.contentChanged, "the line is not its record's canonical form: a member was added, removed or altered")
             }
             let computed = approval.computedHash()
             if computed != approval.hash {
@@ -49,7 +56,7 @@ extension ApprovalLog {
                             + "a record was removed, inserted or reordered here")
                 }
             }
-            stored[approval.hash] = approval
+            stored[approval.hash] = (approval, location)
             previous = approval
         }
         guard let recorded else {
@@ -59,13 +66,24 @@ extension ApprovalLog {
         var witnessed = Set<[UInt8]>()
         for event in recorded {
             witnessed.insert(event.approvalHash)
-            guard stored[event.approvalHash] == nil else { continue }
+            if let (approval, location) = stored[event.approvalHash] {
+                // The hash covers the body, not the signature: the event says whether (and by
+                // which key) the record was signed, so a signature removed or swapped shows.
+                let key = approval.signature?.keyDescription
+                if approval.decision.auditAction != event.action || key != event.key {
+                    report.problems.append(SnapshotProblem(
+                        kind: .contentChanged, snapshot: String(event.snapshotHash.prefix(12)), location: location,
+                        message: "the journal (seq \(event.journalSeq)) recorded \(event.action) signed by \(event.key ?? "nobody"); "
+                            + "the record is \(approval.decision.auditAction) signed by \(key ?? "nobody")"))
+                }
+                continue
+            }
             report.problems.append(SnapshotProblem(
                 kind: .approvalMissing, snapshot: String(event.snapshotHash.prefix(12)), location: "journal seq \(event.journalSeq)",
                 message: "the audit journal recorded \(event.action) \(event.approvalHash.hexString) of snapshot \(event.snapshotHash), "
                     + "which is not in \(path): the record was removed"))
         }
-        for (hash, approval) in stored where !witnessed.contains(hash) {
+        for (hash, (approval, _)) in stored where !witnessed.contains(hash) {
             if approval.version >= 2 {
                 report.problems.append(SnapshotProblem(
                     kind: .approvalUnrecorded, snapshot: String(approval.snapshotHash.hexString.prefix(12)), location: path,

@@ -111,7 +111,7 @@ public struct SnapshotVerifier: Sendable {
                     else { return nil }
                     return ApprovalLog.RecordedApproval(
                         journalSeq: entry.seq, action: action, approvalHash: hash,
-                        snapshotHash: event["data"]?["snapshot_hash"]?.stringValue ?? "")
+                        snapshotHash: event["data"]?["snapshot_hash"]?.stringValue ?? "", key: event["data"]?["key"]?.stringValue)
                 }
             } catch {
                 report.problems.append(SnapshotProblem(

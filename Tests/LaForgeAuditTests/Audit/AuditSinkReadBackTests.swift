@@ -145,6 +145,15 @@ import Testing
             ["verify", "chain", "--sink", "rb", "--json", "--key", setup.sandbox.stateDirectory + "/keys/checkpoint.pub"], config: elsewhere)
         #expect(result.status == 0, "\(result.output)")
         #expect((try? JSONParser.parse(result.stdout))?["entries"]?.intValue == 12)
+        // A query there verifies with the key given, and without one says how to proceed.
+        let query = try setup.laforge(
+            ["audit", "query", "--sink", "rb", "--actor", "bob", "--key", setup.sandbox.stateDirectory + "/keys/checkpoint.pub"], config: elsewhere)
+        #expect(query.status == 0, "\(query.output)")
+        #expect(query.stdout.split(separator: "\n").count == 6)
+        #expect(query.stderr.contains("verified sink rb: 12 entries"), "\(query.stderr)")
+        let keyless = try setup.laforge(["audit", "query", "--sink", "rb"], config: elsewhere)
+        #expect(keyless.status == 3, "\(keyless.output)")
+        #expect(keyless.stderr.contains("--no-verify"), "\(keyless.stderr)")
     }
 
     @Test func aSinkWithoutReadBackSaysSo() throws {

@@ -62,7 +62,10 @@ import Testing
 
     /// Copies the store into a case folder, applies `tamper` to it, and runs both verifiers on
     /// `target` (nil: the journal; else a FileSink path relative to the sink folder).
-    func judge(_ name: String, target: String? = nil, _ tamper: (_ journal: String, _ sink: String) throws -> Void) throws
+    /// With `textSeq`, the text report (standard error) must name that seq too.
+    func judge(
+        _ name: String, target: String? = nil, textSeq: Int? = nil, _ tamper: (_ journal: String, _ sink: String) throws -> Void
+    ) throws
         -> (laforge: Verdict, python: Verdict, name: String)
     {
         let store = try Self.store.get()
@@ -84,6 +87,10 @@ import Testing
             python.append(folder + "/state/journal")
         }
         let swiftRun = try CLIRunner.run(arguments)
+        if let textSeq {
+            let text = try CLIRunner.run(arguments.filter { $0 != "--json" })
+            #expect(text.status == 1 && text.stderr.contains("at seq \(textSeq) ("), "\(name): \(text.output)")
+        }
         guard let interpreter = testPythonInterpreter() else { throw AuditTestFailure("no test Python (run scripts/test)") }
         let pythonRun = try CLIRunner.runExecutable(interpreter, python)
         #expect(try StoreDigest(folder) == before, "\(name): a verifier changed the store")
@@ -148,10 +155,12 @@ import Testing
                 let seq = frames.last { $0.offset <= offset }!.seq
                 let label = "flip \(name)@\(offset)"
                 expectedSeq[label] = seq
-                results.append(try judge(label) { journal, _ in try Self.edit(journal + "/" + name) { $0[offset] ^= 0x01 } })
+                results.append(try judge(label, textSeq: offset % 3 == 0 ? seq : nil) { journal, _ in
+                    try Self.edit(journal + "/" + name) { $0[offset] ^= 0x01 }
+                })
             }
             // Cuts at frame boundaries and inside frames.
-            for frame in frames where frame.seq % 37 == 5 || frame.seq == frames.last!.seq {
+            for frame in frames where frame.seq % 12 == 5 || frame.seq == frames.last!.seq {
                 for cut in [frame.offset, frame.offset + 40] {
                     results.append(try judge("cut \(name)@\(cut)") { journal, _ in try Self.edit(journal + "/" + name) { $0.removeLast($0.count - cut) } })
                 }
@@ -178,7 +187,15 @@ import Testing
         for offset in stride(from: 1, to: logSize, by: max(logSize / 20, 1)) {
             results.append(try judge("flip checkpoints.log@\(offset)") { journal, _ in try Self.edit(journal + "/checkpoints.log") { $0[offset] ^= 0x01 } })
         }
-        for cut in [logSize / 2, logSize - 1, logSize - 40] {
+        var boundaries: [Int] = []
+        let logBytes = try Array(Data(contentsOf: URL(fileURLWithPath: log)))
+        var frameStart = 0
+        while frameStart + 16 <= logBytes.count {
+            boundaries.append(frameStart)
+            frameStart += 48 + (Int(logBytes[frameStart + 4]) | Int(logBytes[frameStart + 5]) << 8 | Int(logBytes[frameStart + 6]) << 16)
+        }
+        // Every frame boundary of checkpoints.log, and cuts inside its frames.
+        for cut in boundaries + boundaries.map({ $0 + 10 }) + [logSize - 1, logSize - 40] {
             results.append(try judge("cut checkpoints.log@\(cut)") { journal, _ in try Self.edit(journal + "/checkpoints.log") { $0.removeLast($0.count - cut) } })
         }
         results.append(try judge("remove checkpoints.log") { journal, _ in try FileManager.default.removeItem(atPath: journal + "/checkpoints.log") })
@@ -215,7 +232,7 @@ import Testing
                 })
             }
             let newlines = text.indices.filter { text[$0] == 0x0A }
-            for end in newlines.enumerated().filter({ $0.offset % 9 == 4 }).map(\.element) {
+            for end in newlines.enumerated().filter({ $0.offset % 3 == 1 }).map(\.element) {
                 results.append(try judge("cut \(file) after byte \(end)", target: "audit.ndjson") { _, sink in
                     try Self.edit(sink + "/" + file) { $0.removeLast($0.count - end - 1) }
                 })

@@ -16,24 +16,8 @@ import Testing
 /// the entries no checkpoint covers are counted (metric and `audit status`), and checkpoints
 /// follow once the KMS answers again. A record is never stored without its audit event.
 @Suite(.serialized) struct CheckpointKeyUnavailableTests {
-    /// A development config whose checkpoint key is wrapped by moto's KMS at `endpoint`.
     func writeConfig(_ sandbox: AuditSandbox, _ moto: MotoFixture, endpoint: String? = nil, backend: String = "kms") throws {
-        let backendConfig = moto.backendConfig().replacingOccurrences(of: moto.url, with: endpoint ?? moto.url)
-        try """
-            version: 1
-            mode: development
-            state_dir: \(sandbox.stateDirectory)
-            secret_backends:
-              - name: kms
-                library: libKMSSecrets.so
-                config:
-            \(backendConfig)
-            audit:
-              checkpoints:
-                key_file: keys/checkpoint
-                key_wrapped_by: \(backend)
-                every_entries: 1
-            """.write(toFile: sandbox.configPath, atomically: true, encoding: .utf8)
+        try writeWrappedCheckpointKeyConfig(sandbox, moto, endpoint: endpoint, backend: backend)
     }
 
     func status(_ sandbox: AuditSandbox) throws -> JSONValue {
@@ -84,6 +68,9 @@ import Testing
         #expect(down["entries"]?.intValue == 6)
         #expect(down["checkpoint_size"]?.intValue == 1)
         #expect(down["uncovered_entries"]?.intValue == 5, "\(down)")
+        let text = try sandbox.laforge(["audit", "status"])
+        #expect(text.stdout.contains("journal: 6 entries, newest checkpoint of size 1"), "\(text.output)")
+        #expect(text.stdout.contains("uncovered: 5 entries no checkpoint covers yet"), "\(text.output)")
         // The metric, from the host API.
         let config = try sandbox.config()
         let captured = CapturedLog()

@@ -15,21 +15,7 @@ import Testing
 /// .pub key, and the plain key never reaches the disk.
 @Suite(.serialized) struct WrappedCheckpointKeyTests {
     func writeConfig(_ sandbox: AuditSandbox, _ moto: MotoFixture, wrapped: Bool = true) throws {
-        try """
-            version: 1
-            mode: development
-            state_dir: \(sandbox.stateDirectory)
-            secret_backends:
-              - name: kms
-                library: libKMSSecrets.so
-                config:
-            \(moto.backendConfig())
-            audit:
-              checkpoints:
-                key_file: keys/checkpoint
-                every_entries: 1
-            \(wrapped ? "    key_wrapped_by: kms" : "")
-            """.write(toFile: sandbox.configPath, atomically: true, encoding: .utf8)
+        try writeWrappedCheckpointKeyConfig(sandbox, moto, backend: wrapped ? "kms" : nil)
     }
 
     @Test func aWrappedKeySignsCheckpointsThatVerify() throws {

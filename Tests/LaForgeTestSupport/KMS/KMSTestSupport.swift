@@ -227,3 +227,25 @@ func expectConformance(_ config: [String: Any], secret: String, sourceLocation: 
     #expect(result.status == 0, "\(result.output)", sourceLocation: sourceLocation)
     #expect(result.stdout.contains(" 0 failed"), "\(result.output)", sourceLocation: sourceLocation)
 }
+
+/// A development config with a KMSSecrets backend `kms` on moto (at `endpoint` instead of moto's
+/// URL when given: a closed port is a KMS that is down) and the checkpoint key in
+/// `keys/checkpoint`, wrapped by `backend` (nil: not wrapped), a checkpoint per entry.
+func writeWrappedCheckpointKeyConfig(_ sandbox: AuditSandbox, _ moto: MotoFixture, endpoint: String? = nil, backend: String? = "kms") throws {
+    let backendConfig = moto.backendConfig().replacingOccurrences(of: moto.url, with: endpoint ?? moto.url)
+    try """
+        version: 1
+        mode: development
+        state_dir: \(sandbox.stateDirectory)
+        secret_backends:
+          - name: kms
+            library: libKMSSecrets.so
+            config:
+        \(backendConfig)
+        audit:
+          checkpoints:
+            key_file: keys/checkpoint
+            every_entries: 1
+        \(backend.map { "    key_wrapped_by: \($0)" } ?? "")
+        """.write(toFile: sandbox.configPath, atomically: true, encoding: .utf8)
+}

@@ -92,8 +92,12 @@ extension PostgresAuditTests {
         var recorded = 0
         for (dsn, expected) in cases {
             try sinks.writeConfig(dsn: dsn)
+            // Emit does not sit out its flush timeout for a sink that cannot start once the
+            // FileSink has everything.
+            let started = Date()
             let emit = try sinks.setup.sandbox.laforge(
-                ["audit", "emit", "--user", "alice\(recorded)", "--action", "schema.change", "--flush-timeout", "2", "--json-output"])
+                ["audit", "emit", "--user", "alice\(recorded)", "--action", "schema.change", "--flush-timeout", "60", "--json-output"])
+            #expect(Date().timeIntervalSince(started) < 30, "emit waited for the sink that cannot start")
             #expect(emit.status == 0, "\(emit.output.replacingOccurrences(of: sinks.password, with: "<secret>"))")
             #expect(!emit.output.contains(sinks.password), "the password appeared in emit's output")
             #expect(try parseReceipts(emit.stdout).map(\.seq) == [UInt64(recorded)], "\(emit.output)")
