@@ -186,7 +186,7 @@ let package = Package(
         .executableTarget(
             name: "laforge-bench",
             dependencies: [
-                "LaForgeHost", "PluginABI", "CSodium", "HTTPClient", "OpenSSLCrypto",
+                "LaForgeHost", "LaForgeClient", "PluginABI", "CSodium", "HTTPClient", "OpenSSLCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/laforge-bench"),
