@@ -41,6 +41,7 @@ public enum LaForgeServe {
         api.addAuditRoutes(to: router)
         api.addServiceRoutes(to: router)
         api.addSecretRoutes(to: router)
+        api.addGuardRoutes(to: router)
 
         let notifier = SystemdNotifier()
         let app = Application(
