@@ -191,6 +191,14 @@ let package = Package(
             ],
             path: "Sources/laforge-bench"),
 
+        // Fuzz targets for the parsers of untrusted input (docs/SECURITY.md): with libFuzzer
+        // (`scripts/fuzz` builds it with -sanitize=fuzzer and -DLAFORGE_LIBFUZZER) a fuzzer, in an
+        // ordinary build a replayer of the committed corpora, which the test suite runs.
+        .executableTarget(
+            name: "laforge-fuzz",
+            dependencies: ["LaForgeCore", "LaForgePlugins", "LaForgeAudit", "LaForgePluginKit", "OIDCConnector"],
+            path: "Fuzz/laforge-fuzz"),
+
         // What the test targets share: sandboxes, the CLI runner, the C plugin builder, the real
         // services' fixtures. Tests mirror the modules: one target per host module (what it
         // tests, not what it imports), one per plugin, the CLI, and the umbrella's own checks.

@@ -325,6 +325,27 @@ static int32_t file_sink_health(laforge_instance *instance) {
     return LAFORGE_OK;
 }
 
+/* The host's reopen (ABI 1.2), sent when it receives SIGHUP: logrotate renamed the file, so
+ * open `path` again and append there. The new file is opened before the old one is closed, so a
+ * failure leaves the sink writing where it did (RETRY; the host's next reopen tries again).
+ * SERIAL: never runs during a write. */
+static int32_t file_sink_reopen(laforge_instance *instance) {
+    file_sink *sink = as_file_sink(instance);
+    char reason[128];
+    int fd;
+    if (sink == NULL) return LAFORGE_INVALID_ARGUMENT;
+    fd = open(sink->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int error = errno;
+        laforge_format_error(sink->last_error, sizeof sink->last_error, "cannot reopen %s: %s", sink->path,
+                             describe_errno(error, reason, sizeof reason));
+        return LAFORGE_RETRY;
+    }
+    close(sink->fd);
+    sink->fd = fd;
+    return LAFORGE_OK;
+}
+
 /* The message of the most recent failure; plugin-owned, valid until the next call. */
 static const char *file_sink_last_error(laforge_instance *instance) {
     file_sink *sink = as_file_sink(instance);
@@ -352,6 +373,7 @@ static const laforge_audit_sink_vtable file_sink_vtable = {
     file_sink_last_error,
     file_sink_destroy,
     NULL, /* read_back (ABI 1.1): verify this sink's file with `laforge verify chain --file` */
+    file_sink_reopen, /* reopen (ABI 1.2): the host calls it on SIGHUP (logrotate) */
 };
 
 /* ---------------------------------------------------------------------------------------------

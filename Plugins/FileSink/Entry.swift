@@ -3,7 +3,7 @@
 
 private let plugin = PluginExport(
     name: "filesink", version: "1.0.0",
-    description: "Audit sink: NDJSON files with checkpoint-sealed rotation and reopen on SIGHUP",
+    description: "Audit sink: NDJSON files with checkpoint-sealed rotation, reopened after logrotate",
     license: "Apache-2.0", abiMinor: 0,  // needs nothing newer than ABI 1.0
     refusal: "FileSink is written for LaForge plugin ABI 1.x",
     // The host verifies FileSink files by reading them itself (`verify chain --file`): no read_back.

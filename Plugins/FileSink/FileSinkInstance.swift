@@ -6,7 +6,7 @@ import PluginABI
 
 /// One configured FileSink: the active file, the marks that make re-sent batches no-ops, and
 /// the rotation and reopen state. Called serially (the vtable declares SERIAL), so no locking.
-final class FileSinkInstance: FlushingAuditSink {
+final class FileSinkInstance: FlushingAuditSink, ReopeningAuditSink {
     private let host: HostServices
     private var config: FileSinkConfig?
     private var file: ActiveFile?
@@ -16,7 +16,6 @@ final class FileSinkInstance: FlushingAuditSink {
     private var lineBuffer: [UInt8] = []
     /// Monotonic second at which the active file was opened or created (for rotate_seconds).
     private var activeSince: Int64 = 0
-    private var seenSignalGeneration: UInt64 = 0
     /// Set by health() when the path no longer names the open file.
     private var reopenRequested = false
     let lastError = LastErrorBuffer()
@@ -36,10 +35,6 @@ final class FileSinkInstance: FlushingAuditSink {
     func configure(_ json: [UInt8]) throws(FileSinkError) {
         let config = try FileSinkConfig(json: json)
         self.config = config
-        if let problem = ReopenSignal.installOnce() {
-            host.log(LAFORGE_LOG_WARNING, problem)
-        }
-        seenSignalGeneration = ReopenSignal.current
         do {
             try openActiveFile(config)
         } catch  where error.status == Status.retry {
@@ -80,23 +75,10 @@ final class FileSinkInstance: FlushingAuditSink {
         reopenRequested = false
     }
 
-    /// Reopens after SIGHUP or after health() found the file moved; opens after a failure.
+    /// Reopens after health() found the file moved; opens after a failure.
     private func prepareFile(_ config: FileSinkConfig) throws(FileSinkError) -> ActiveFile {
-        let generation = ReopenSignal.current
-        var reason: String?
-        if generation != seenSignalGeneration {
-            reason = "SIGHUP"
-        } else if reopenRequested {
-            reason = "the file was moved"
-        }
-        seenSignalGeneration = generation
-        if let reason, let open = file {
-            open.closeFile()
-            file = nil
-            try openActiveFile(config)
-            host.log(
-                LAFORGE_LOG_INFO,
-                "reopened \(config.path) after \(reason) (\(file!.created ? "new file" : "\(file!.size) bytes"))")
+        if reopenRequested, file != nil {
+            try reopenActiveFile(config, reason: "the file was moved")
         }
         if file == nil { try openActiveFile(config) }
         let active = file!
@@ -109,6 +91,32 @@ final class FileSinkInstance: FlushingAuditSink {
             marks.merge(try StoredMarks.read(fd: active.fd, path: config.path, size: active.size, warn: warn))
         }
         return active
+    }
+
+    /// Closes the active file and opens its path again, so what logrotate renamed is left
+    /// alone and the next line goes to the new file. The records' marks stay: a re-sent batch is
+    /// still skipped.
+    private func reopenActiveFile(_ config: FileSinkConfig, reason: String) throws(FileSinkError) {
+        file?.closeFile()
+        file = nil
+        try openActiveFile(config)
+        host.log(
+            LAFORGE_LOG_INFO,
+            "reopened \(config.path) after \(reason) (\(file!.created ? "new file" : "\(file!.size) bytes"))")
+    }
+
+    // MARK: reopen
+
+    /// The host's reopen (ABI 1.2), sent on SIGHUP: logrotate renamed the file and signalled the
+    /// host. A file that cannot be opened now is opened by the next write (RETRY).
+    func reopen() -> Int32 {
+        guard let config else { return fail(FileSinkError(Status.internalError, "reopen called on an unconfigured instance")) }
+        do {
+            try reopenActiveFile(config, reason: "the host's reopen (SIGHUP)")
+        } catch {
+            return fail(FileSinkError(Status.retry, "\(error.message); the next write tries again"))
+        }
+        return Status.ok
     }
 
     // MARK: write

@@ -64,7 +64,8 @@ struct KMSSecretsConfig {
         "timeout_ms":{"type":"integer","minimum":100,"maximum":600000,"default":10000},\
         "max_attempts":{"type":"integer","minimum":1,"maximum":20,"default":5},\
         "retry_base_ms":{"type":"integer","minimum":1,"maximum":60000,"default":100},\
-        "retry_cap_ms":{"type":"integer","minimum":1,"maximum":600000,"default":5000}}}
+        "retry_cap_ms":{"type":"integer","minimum":1,"maximum":600000,"default":5000},\
+        "retry_deadline_ms":{"type":"integer","minimum":0,"maximum":600000,"default":15000,"description":"No retry wait ends later than this after the call began; then the call answers RETRY."}}}
         """
 
     init(json: [UInt8]) throws(KMSError) {
@@ -104,7 +105,7 @@ struct KMSSecretsConfig {
         timeoutMilliseconds = integer("timeout_ms", 10_000)
         retry = RetryPolicy(
             maxAttempts: integer("max_attempts", 5), baseMilliseconds: integer("retry_base_ms", 100),
-            capMilliseconds: integer("retry_cap_ms", 5000))
+            capMilliseconds: integer("retry_cap_ms", 5000), deadlineMilliseconds: integer("retry_deadline_ms", 15_000))
 
         let foreign: [(String, Bool)] =
             switch provider {

@@ -1,14 +1,16 @@
 import HTTPClient
 import PluginABI
 
-/// The plugin's own bounded retries for throttling and transient failures. The ABI leaves retry
-/// policy to the host for sink writes, but a secret backend's calls are synchronous requests a
-/// caller is waiting on (start-up, a field decryption), and every KMS SDK retries throttling
-/// itself; after `maxAttempts` the call returns LAFORGE_RETRY with the last reason.
+/// The plugin's own bounded retries for throttling and transient failures, as the header's rule 7
+/// allows a call whose caller is waiting for the answer (start-up, a field decryption; every KMS
+/// SDK retries throttling itself): at most `maxAttempts`, and no wait that would end past
+/// `deadlineMilliseconds` after the call began; then the call returns LAFORGE_RETRY with the
+/// last reason and the host decides what happens next.
 struct RetryPolicy {
     var maxAttempts: Int
     var baseMilliseconds: Int
     var capMilliseconds: Int
+    var deadlineMilliseconds: Int
 
     /// Full-jitter backoff before attempt `attempt + 1` (attempt counts from 1), or the server's
     /// Retry-After when it asks for longer (never beyond the cap).
@@ -53,6 +55,7 @@ final class RetryingTransport {
     ) throws(KMSError) -> HTTPResponse {
         var attempt = 0
         var refreshed = false
+        let deadline = Clock.monotonicMilliseconds() + policy.deadlineMilliseconds
         while true {
             attempt += 1
             let request = try build()
@@ -65,7 +68,7 @@ final class RetryingTransport {
                 // A TLS or URL problem will not heal by waiting.
                 guard error.isTransient else { throw KMSError(.refused, error.message) }
                 reason = error.message
-                try backoff(operation, attempt: attempt, reason: reason, retryAfter: nil)
+                try backoff(operation, attempt: attempt, reason: reason, retryAfter: nil, deadline: deadline)
                 continue
             }
             switch judge(response) {
@@ -83,16 +86,25 @@ final class RetryingTransport {
                 reason = why
                 retryAfter = response.header("Retry-After")
             }
-            try backoff(operation, attempt: attempt, reason: reason, retryAfter: retryAfter)
+            try backoff(operation, attempt: attempt, reason: reason, retryAfter: retryAfter, deadline: deadline)
         }
     }
 
-    /// Waits before the next attempt, or throws the transient failure when attempts are used up.
-    private func backoff(_ operation: String, attempt: Int, reason: String, retryAfter: String?) throws(KMSError) {
+    /// Waits before the next attempt, or throws the transient failure when the attempts are used
+    /// up or the wait would end past the call's deadline.
+    private func backoff(
+        _ operation: String, attempt: Int, reason: String, retryAfter: String?, deadline: Int
+    ) throws(KMSError) {
+        let attempts = "\(attempt) attempt\(attempt == 1 ? "" : "s")"
         guard attempt < policy.maxAttempts else {
-            throw KMSError(.transient, "\(reason) (gave up after \(attempt) attempt\(attempt == 1 ? "" : "s"))")
+            throw KMSError(.transient, "\(reason) (gave up after \(attempts))")
         }
         let wait = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
+        guard Clock.monotonicMilliseconds() + wait <= deadline else {
+            throw KMSError(
+                .transient,
+                "\(reason) (gave up after \(attempts): the next try, in \(wait) ms, would pass retry_deadline_ms \(policy.deadlineMilliseconds))")
+        }
         host.log(LAFORGE_LOG_WARNING, "\(operation): \(reason); retrying in \(wait) ms (attempt \(attempt + 1) of \(policy.maxAttempts))")
         Clock.sleep(milliseconds: wait)
     }

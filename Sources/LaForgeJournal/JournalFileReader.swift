@@ -216,9 +216,17 @@ public struct JournalFileReader {
 
     /// Visits the entries of the segments in `extent` in chain order, with the checkpoints in
     /// `checkpoints` placed after the entry that completes each, and any problem (after which
-    /// the walk stops). `visit` returns false to stop.
-    package func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], _ visit: (Item) -> Bool) {
-        var pendingCheckpoints = checkpoints[...]
+    /// the walk stops; after a torn tail, which may be a crash's, the checkpoints not yet placed
+    /// still follow, since a signed checkpoint beyond the tear names entries that were there).
+    /// `visit` returns false to stop.
+    ///
+    /// `from` > 0 skips the segments wholly before that seq (a reader following the end; the
+    /// skipped frames are not checked, and the first frame read is not linked to its predecessor).
+    package func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], from: UInt64 = 0, _ visit: (Item) -> Bool) {
+        var segments = extent.segments[...]
+        if from > 0, let start = segments.lastIndex(where: { $0.firstSeq <= from }) { segments = segments[start...] }
+        let firstSeq = segments.first?.firstSeq ?? 0
+        var pendingCheckpoints = checkpoints.drop { $0.0.size < firstSeq }
         func placeCheckpoints(upTo size: UInt64) -> Bool {
             while let (checkpoint, location) = pendingCheckpoints.first, checkpoint.size <= size {
                 pendingCheckpoints.removeFirst()
@@ -227,11 +235,11 @@ public struct JournalFileReader {
             return true
         }
         guard placeCheckpoints(upTo: 0) else { return }
-        var expected: UInt64 = 0
-        var previousHash = ChainHash.zero
+        var expected: UInt64 = firstSeq
+        var previousHash: ChainHash? = firstSeq == 0 ? ChainHash.zero : nil
         let window = ReadWindow()
-        for (index, segment) in extent.segments.enumerated() {
-            let isLast = index == extent.segments.count - 1
+        for (index, segment) in segments.enumerated() {
+            let isLast = index == segments.count - 1
             if segment.firstSeq != expected {
                 let problem: Problem
                 if segment.firstSeq > expected {
@@ -264,7 +272,7 @@ public struct JournalFileReader {
                     guard let header else {
                         let prefix = headerBytes.map { Self.isMagicPrefix($0, magic: EntryFrame.magic) } ?? false
                         if isLast, available < UInt64(EntryFrame.headerSize), prefix {
-                            _ = visit(.problem(torn(segment.path, offset, available, what: "frame header")))
+                            if visit(.problem(torn(segment.path, offset, available, what: "frame header"))) { _ = placeCheckpoints(upTo: .max) }
                         } else {
                             _ = visit(.problem(Problem(
                                 kind: .changed, seq: expected, file: segment.path, offset: offset,
@@ -275,7 +283,9 @@ public struct JournalFileReader {
                     }
                     guard available >= UInt64(header.frameCount) else {
                         if isLast {
-                            _ = visit(.problem(torn(segment.path, offset, available, what: "frame of entry \(expected)")))
+                            if visit(.problem(torn(segment.path, offset, available, what: "frame of entry \(expected)"))) {
+                                _ = placeCheckpoints(upTo: .max)
+                            }
                         } else {
                             _ = visit(.problem(Problem(
                                 kind: .changed, seq: expected, file: segment.path, offset: offset,
@@ -284,7 +294,7 @@ public struct JournalFileReader {
                         return
                     }
                     guard let payload = try window.bytes(handle, at: offset + UInt64(EntryFrame.headerSize), count: header.payloadCount) else {
-                        _ = visit(.problem(torn(segment.path, offset, available, what: "frame of entry \(expected)")))
+                        if visit(.problem(torn(segment.path, offset, available, what: "frame of entry \(expected)"))) { _ = placeCheckpoints(upTo: .max) }
                         return
                     }
                     if ChainHash.leafHash(of: payload) != header.hash {
@@ -301,7 +311,7 @@ public struct JournalFileReader {
                                 : "the frame where entry \(expected) belongs holds entry \(header.seq): entries \(expected)…\(header.seq - 1) are missing")))
                         return
                     }
-                    if header.prevHash != previousHash {
+                    if let previousHash, header.prevHash != previousHash {
                         _ = visit(.problem(Problem(
                             kind: .changed, seq: expected, file: segment.path, offset: offset,
                             message: "entry \(expected)'s prev_hash \(header.prevHash.bytes.hexString) is not entry \(Int64(expected) - 1)'s hash "

@@ -2,8 +2,9 @@ import LaForgeABI
 import PluginABI
 
 /// The audit sink vtable for an `AuditSinkPlugin` type: static storage (never freed, the host
-/// never unloads a plugin), every slot but `create` one of the kit's functions, `flush` and
-/// `read_back` set when the type adopts `FlushingAuditSink` / `ReadableAuditSink`.
+/// never unloads a plugin), every slot but `create` one of the kit's functions, `flush`,
+/// `read_back` and `reopen` set when the type adopts `FlushingAuditSink` / `ReadableAuditSink` /
+/// `ReopeningAuditSink`.
 public struct AuditSinkVTable: @unchecked Sendable {
     // @unchecked: the table is written once here and only read afterwards.
     public let pointer: UnsafePointer<laforge_audit_sink_vtable>
@@ -34,6 +35,8 @@ public struct AuditSinkVTable: @unchecked Sendable {
                     ? { pointer, chainID, from, visit, context in
                         guard let sink = InstanceBox.from(pointer)?.readableSink else { return Status.internalError }
                         return sink.readBack(chainID: chainID, from: from, visit: visit, context: context)
-                    } : nil))
+                    } : nil,
+                reopen: Sink.self is any ReopeningAuditSink.Type
+                    ? { pointer in InstanceBox.from(pointer)?.reopeningSink?.reopen() ?? Status.internalError } : nil))
     }
 }

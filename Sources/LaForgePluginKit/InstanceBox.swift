@@ -10,6 +10,7 @@ final class InstanceBox {
     let sink: (any AuditSinkPlugin)?
     let flushingSink: (any FlushingAuditSink)?
     let readableSink: (any ReadableAuditSink)?
+    let reopeningSink: (any ReopeningAuditSink)?
     let secretBackend: (any SecretBackendPlugin)?
     let connector: (any IdPConnectorPlugin)?
 
@@ -18,6 +19,7 @@ final class InstanceBox {
         sink = instance as? any AuditSinkPlugin
         flushingSink = instance as? any FlushingAuditSink
         readableSink = instance as? any ReadableAuditSink
+        reopeningSink = instance as? any ReopeningAuditSink
         secretBackend = instance as? any SecretBackendPlugin
         connector = instance as? any IdPConnectorPlugin
     }

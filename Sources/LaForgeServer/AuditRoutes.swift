@@ -80,10 +80,11 @@ extension ServeAPI {
         let limit = try Self.integer(parameters["limit"], name: "limit", default: 100, range: 1...1000)
         let cursor = UInt64(try Self.integer(parameters["cursor"], name: "cursor", default: 0, range: 0...Int.max))
         let reader = host.reader
+        let log = host.log
         let filters = query
         let found = try await work.run { () throws -> [JournalEntry] in
             // A cursor past the end is an empty page (the entries may not exist yet), not an error.
-            guard cursor < (try reader.journal.currentSize()) else { return [] }
+            guard cursor < (try log.journal.currentSize()) else { return [] }
             return try reader.scan(from: cursor, matching: filters, limit: limit)
         }
         var bytes = Array(#"{"entries":["#.utf8)

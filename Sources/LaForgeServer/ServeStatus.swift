@@ -25,19 +25,17 @@ public enum ServeStatus {
     /// Retries, refusals and the last error live only in a running process and read as 0/none.
     public static func fromStateDirectory(config: LaForgeConfig) throws(AuditLogError) -> JSONValue {
         let reader = try AuditReader.open(config: config)
-        defer { reader.journal.close() }
-        let size: UInt64
-        let checkpoint: StoredCheckpoint?
-        do {
-            size = try reader.journal.currentSize()
-            checkpoint = try reader.journal.checkpoints().last
-        } catch { throw AuditLogError(.storage, "cannot read the journal: \(error)") }
+        let size = try reader.size()
+        // Read-only, as the CLI reads: the journal's files, never a writer's handle.
+        let files = JournalFileReader(directory: reader.directory)
+        var checkpoint: StoredCheckpoint?
+        if let extent = try? files.extent() { checkpoint = files.checkpoints(upTo: extent.checkpointLogSize).frames.last?.0 }
         let cursors = CursorStore(stateDirectory: config.stateDir)
         let sinks = config.sinks.map { sink -> SinkDeliveryStatus in
             let next = ((try? cursors.load(sink.name)) ?? nil)?.nextSeq ?? 0
             let lag = size > next ? size - next : 0
             var waited = 0.0
-            if lag > 0, let entry = try? reader.journal.entries(from: next, maxCount: 1, maxBytes: 1 << 20).first,
+            if lag > 0, let entry = try? reader.scan(from: next, limit: 1).first,
                 let parsed = try? AuditEntry.parse(entry.payload), let text = parsed.event["timestamp"]?.stringValue,
                 let time = AuditTimestamp(rfc3339: text)
             {

@@ -27,6 +27,7 @@ public final class ServedHost: Sendable {
     private init(runtime: LaForgeRuntime) {
         self.runtime = runtime
         let log = runtime.auditLog
-        reader = AuditReader(journal: log.journal, verifierKeys: log.verifierKeys, origin: log.origin)
+        // Reads go through the read-only reader (as the CLI's), never the writer's handle.
+        reader = AuditReader(directory: log.journal.options.directory, verifierKeys: log.verifierKeys, origin: log.origin)
     }
 }

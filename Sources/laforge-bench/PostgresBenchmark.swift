@@ -166,7 +166,6 @@ struct PostgresBenchmark {
         do { loaded = try LaForgeConfig.load(path: config) } catch { fail("\(error)") }
         let reader: AuditReader
         do { reader = try AuditReader.open(config: loaded) } catch { fail("\(error)") }
-        defer { reader.journal.close() }
         _ = FileManager.default.createFile(atPath: copyFile, contents: nil)
         _ = FileManager.default.createFile(atPath: insertFile, contents: nil)
         guard let copy = FileHandle(forWritingAtPath: copyFile), let insert = FileHandle(forWritingAtPath: insertFile) else {
@@ -179,7 +178,7 @@ struct PostgresBenchmark {
         var next: UInt64 = 0
         while next < UInt64(entries) {
             let batch: [JournalEntry]
-            do { batch = try reader.journal.entries(from: next, maxCount: 4096, maxBytes: 16 << 20) } catch { fail("\(error)") }
+            do { batch = try reader.scan(from: next, limit: 4096) } catch { fail("\(error)") }
             guard let last = batch.last else { break }
             var copyText = ""
             var insertText = ""

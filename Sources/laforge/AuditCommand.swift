@@ -41,16 +41,16 @@ extension AuditLogError {
 /// Runs delivery of what is in the journal to every configured sink, within the timeout. A sink
 /// whose plugin does not start is retried meanwhile; if it never started, the others still got
 /// everything and the command exits 4 naming it.
-func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?, follow: Bool) throws(ExitCode) {
+func deliver(_ log: AuditLog, global: GlobalOptions, timeoutMilliseconds: Int?) throws(ExitCode) {
     guard !log.config.sinks.isEmpty else { return }
     let runtime = try global.startRuntime(sinkCreateFailure: .retryInDelivery)
     defer { runtime.close() }
     let engine = DeliveryEngine(log: log, runtime: runtime)
     let stop = SignalStop.install { engine.stop() }
-    defer { withExtendedLifetime(stop) {} }
-    engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) }, follow: follow)
+    let hangup = SinkReopenOnHangup(runtime)
+    defer { withExtendedLifetime((stop, hangup)) {} }
+    engine.start(deadline: timeoutMilliseconds.map { ClockArithmetic.deadline(afterMilliseconds: $0, now: monotonicNanoseconds()) })
     let results = engine.wait()
-    guard !follow else { return }
     reportUndelivered(results, runtime: runtime)
     // The other sinks got what there is; a plugin that never started is the plugin's exit code.
     if let unstarted = runtime.unstartedSinks.first(where: { $0.instance == nil }) {
@@ -148,6 +148,8 @@ extension AuditCommand {
             }
             let timeout = flushTimeout.map { Int($0 * 1000) } ?? log.config.audit.delivery.flushTimeoutMilliseconds
             if let runtime {
+                let hangup = SinkReopenOnHangup(runtime)
+                defer { withExtendedLifetime(hangup) {} }
                 let results = DeliveryEngine.deliver(log: log, runtime: runtime, timeoutMilliseconds: timeout, during: record)
                 reportUndelivered(results, runtime: runtime)
             } else {
@@ -250,7 +252,7 @@ extension AuditCommand {
             if follow, !(try global.loadConfig().sinks.isEmpty) { return try followJournal() }
             let log = try openAuditLog(global)
             defer { try? log.close() }
-            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) }, follow: false)
+            try deliver(log, global: global, timeoutMilliseconds: timeout.map { Int($0 * 1000) })
         }
 
         /// Runs the host as a long-running process does (`LaForgeRuntime`): delivery workers
@@ -262,7 +264,9 @@ extension AuditCommand {
             let runtime = try global.openRuntime(shutdownTimeoutMilliseconds: 0)
             let interrupted = DispatchSemaphore(value: 0)
             let stop = SignalStop.install { interrupted.signal() }
-            defer { withExtendedLifetime(stop) {} }
+            // logrotate's postrotate signals the host; every sink that can reopens its files.
+            let hangup = SinkReopenOnHangup(runtime.plugins)
+            defer { withExtendedLifetime((stop, hangup)) {} }
             do { try runtime.start() } catch { throw fail(error.description, error.exitCode) }
             if let timeout {
                 _ = interrupted.wait(timeout: .now() + timeout)
@@ -308,7 +312,7 @@ extension AuditCommand {
             let reader = try openAuditReader(global)
             do {
                 var entries = try reader.tail(n)
-                var next = try entries.last.map { $0.seq + 1 } ?? reader.journal.currentSize()
+                var next = try entries.last.map { $0.seq + 1 } ?? reader.size()
                 while true {
                     for entry in entries { printEntry(entry, json: json) }
                     guard follow else { return }
@@ -337,6 +341,10 @@ extension AuditCommand {
         @Flag(help: "Print each entry's canonical JSON.") var json = false
         @Option(help: ArgumentHelp("Search what this sink stored (read back through its plugin) instead of the journal.", valueName: "name"))
         var sink: String?
+        @Flag(name: .customLong("no-verify"), help: "With --sink: print what the sink returns without verifying it first (says so on standard error).")
+        var noVerify = false
+        @Option(name: .customLong("key"), help: ArgumentHelp("With --sink: a checkpoint verifier key file (PATH.pub) to verify with; repeatable.", valueName: "path"))
+        var keyFiles: [String] = []
 
         func run() throws {
             var query = AuditQuery(actor: actor, tenant: tenant, action: action)
@@ -345,22 +353,58 @@ extension AuditCommand {
                 guard let time = AuditTimestamp(rfc3339: text) else { throw ValidationError("\(flag) must be RFC 3339, e.g. 2026-11-27T00:00:00Z") }
                 set(time)
             }
-            if let sink {
-                let readBack = try openSinkReadBack(global, sink: sink)
-                defer { readBack.close() }
-                do {
-                    try readBack.forEachEntry(matching: query, limit: limit) { printEntry($0, json: json) }
-                } catch {
-                    throw failReadBack(error)
-                }
-                return
-            }
+            if let sink { return try querySink(sink, query) }
             let reader = try openAuditReader(global)
             do {
                 for entry in try reader.scan(matching: query, limit: limit) { printEntry(entry, json: json) }
             } catch {
                 throw fail(error.description, error.exitCode)
             }
+        }
+
+        /// What a sink stored, verified first (every hash, link, root and signature of the
+        /// whole read-back, its end against the journal's): tampered rows are never printed as
+        /// found. `--no-verify` prints them unverified and says so.
+        private func querySink(_ sink: String, _ query: AuditQuery) throws {
+            let readBack = try openSinkReadBack(global, sink: sink)
+            defer { readBack.close() }
+            if noVerify {
+                printError("laforge: warning: --no-verify: the entries below were read from sink \(sink) and NOT verified (run `laforge verify chain --sink \(sink)`)")
+                do { try readBack.forEachEntry(matching: query, limit: limit) { printEntry($0, json: json) } } catch {
+                    throw failReadBack(error)
+                }
+                return
+            }
+            let config = try global.loadConfig()
+            var extraKeys: [(path: String, key: Ed25519VerifierKey)] = []
+            for path in keyFiles {
+                do { extraKeys.append((path, try Ed25519VerifierKey(parsing: String(contentsOfFile: path, encoding: .utf8)))) } catch {
+                    throw fail("\(path): \(error)", LaForgeExit.configError)
+                }
+            }
+            let keys: [TrustedVerifierKey]
+            do { keys = try AuditReader.trustedVerifierKeys(config: config, commandLineKeys: extraKeys) } catch {
+                throw fail("\(error.description); or pass --no-verify to read the sink unverified", error.exitCode)
+            }
+            let verifier = ChainVerifier(
+                verifierKeys: keys.map(\.key),
+                origin: config.audit.checkpoints.origin ?? AuditLog.defaultOrigin(chainID: config.audit.chainID), chainID: config.audit.chainID)
+            do { try ChainSource.compareEnd(verifier, sink: sink, config: config) } catch { throw fail("\(error)", LaForgeExit.runtimeError) }
+            let result: (entries: [JournalEntry], report: VerificationReport)
+            do { result = try readBack.verifiedEntries(matching: query, limit: limit, verifier: verifier) } catch { throw failReadBack(error) }
+            if let failure = result.report.failure {
+                throw fail(
+                    "sink \(sink) fails verification, so nothing is printed: \(failure) (`laforge verify chain --sink \(sink)` for the report; "
+                        + "--no-verify reads it anyway, unverified)", LaForgeExit.verificationFailed)
+            }
+            for entry in result.entries { printEntry(entry, json: json) }
+            let covered = result.report.lastCheckpointSize ?? 0
+            let unsigned = result.entries.filter { $0.seq >= covered }.count
+            printError(
+                "laforge: verified sink \(sink): \(result.report.entries) entries, \(result.report.checkpoints) checkpoints, "
+                    + "\(result.report.signaturesChecked) signatures"
+                    + (unsigned > 0 ? "; \(unsigned) of the entries printed come after the last checkpoint (linked, not yet signed)" : ""))
+            for warning in result.report.warnings { printError("laforge: note: \(warning)") }
         }
     }
 

@@ -86,6 +86,12 @@ struct VerifyCommand: ParsableCommand {
                     throw fail("--against-journal: \(error)", LaForgeExit.runtimeError)
                 }
                 if sink == nil { verifier.deliveredUpTo = nil }
+            } else if let sink {
+                // A sink is always held against the journal's end beside it: lagging is
+                // reported, entries lost after delivery fail.
+                do { try ChainSource.compareEnd(verifier, sink: sink, config: config) } catch {
+                    throw fail("\(error)", LaForgeExit.runtimeError)
+                }
             }
             let progress = ProgressBar(enabled: !json && isatty(2) == 1)
             let report: VerificationReport

@@ -20,7 +20,7 @@ import Testing
 /// The FileSink plugin, loaded as the host loads it: the built `libFileSink.so` through
 /// `PluginLibrary` and `AuditSinkInstance`. The test target does not depend on the FileSink
 /// target (every plugin exports the same entry symbol); the library is found next to the test
-/// binary. Serialized: one test sends SIGHUP to the process and one lowers RLIMIT_FSIZE.
+/// binary. Serialized: one test reads SIGHUP's disposition and one lowers RLIMIT_FSIZE.
 @Suite(.serialized) struct FileSinkTests {
     // MARK: Fixtures
 
@@ -406,42 +406,57 @@ import Testing
 
     // MARK: Reopen
 
-    @Test func sighupReopensTheFileAfterItWasRenamed() throws {
+    @Test func theHostsReopenMovesWritingToTheNewFileAfterARename() throws {
         let scratch = try Scratch()
         let path = scratch.path("audit.ndjson")
         let logs = LogCapture()
-        // create installed the plugin's SIGHUP handler, so raising it cannot end the test process.
         let sink = try Self.sink(Self.pathConfig(path), logs: logs)
         defer { sink.close() }
-        #expect(logs.messages(.warning) == [])
+        #expect(sink.canReopen)
         #expect(try sink.write(Self.batch([Self.entry(0)])) == .stored)
         try FileManager.default.moveItem(atPath: path, toPath: path + ".old")
-        #expect(Self.raiseSIGHUPOnAThreadThatAcceptsIt() == 0)
-        #expect(try sink.write(Self.batch([Self.entry(1)])) == .stored)
+        #expect(try sink.reopen())
+        #expect(FileManager.default.fileExists(atPath: path), "reopen creates the new file at once")
+        #expect(try sink.write(Self.batch([Self.entry(0), Self.entry(1)])) == .stored)
         #expect(try Self.lines(path + ".old") == [Self.entryData(0)])
-        #expect(try Self.lines(path) == [Self.entryData(1)])
-        #expect(logs.messages(.info).contains { $0.contains("reopened \(path) after SIGHUP") })
+        #expect(try Self.lines(path) == [Self.entryData(1)], "a re-sent record is still skipped after the reopen")
+        #expect(logs.messages(.info).contains { $0.contains("reopened \(path) after the host's reopen (SIGHUP)") })
     }
 
-    /// Test threads run with SIGHUP blocked (Swift's cooperative pool blocks most signals), so
-    /// a plain raise() would leave it pending. logrotate's kill(pid, SIGHUP) reaches whichever
-    /// thread accepts it; here that is a thread of our own, which the handler runs on before
-    /// raise() returns.
-    static func raiseSIGHUPOnAThreadThatAcceptsIt() -> Int32 {
-        let result = Mutex<Int32>(-1)
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            var set = sigset_t()
-            sigemptyset(&set)
-            sigaddset(&set, SIGHUP)
-            pthread_sigmask(SIG_UNBLOCK, &set, nil)
-            let code = raise(SIGHUP)
-            result.withLock { $0 = code }
-            done.signal()
+    /// The host owns signals (ABI rule 6): creating a sink leaves SIGHUP's disposition as it was.
+    @Test func createInstallsNoSignalHandler() throws {
+        let scratch = try Scratch()
+        var before = sigaction()
+        #expect(sigaction(SIGHUP, nil, &before) == 0)
+        let sink = try Self.sink(Self.pathConfig(scratch.path("audit.ndjson")))
+        defer { sink.close() }
+        var after = sigaction()
+        #expect(sigaction(SIGHUP, nil, &after) == 0)
+        #expect(
+            unsafeBitCast(after.__sigaction_handler.sa_handler, to: Int.self)
+                == unsafeBitCast(before.__sigaction_handler.sa_handler, to: Int.self))
+    }
+
+    @Test func aReopenThatCannotOpenThePathRetriesAndTheNextWriteOpensIt() throws {
+        let scratch = try Scratch()
+        let directory = scratch.path("logs")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/audit.ndjson"
+        let sink = try Self.sink(Self.pathConfig(path, #""create_directories":false"#))
+        defer { sink.close() }
+        #expect(try sink.write(Self.batch([Self.entry(0)])) == .stored)
+        try FileManager.default.moveItem(atPath: directory, toPath: directory + ".old")
+        do {
+            try sink.reopen()
+            Issue.record("reopen succeeded without its directory")
+        } catch {
+            #expect(error.kind == .failed(.retry))
+            #expect(error.description.contains(path))
         }
-        thread.start()
-        done.wait()
-        return result.withLock { $0 }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        #expect(try sink.write(Self.batch([Self.entry(1)])) == .stored)
+        #expect(try Self.lines(path) == [Self.entryData(1)])
+        #expect(try Self.lines(directory + ".old/audit.ndjson") == [Self.entryData(0)])
     }
 
     @Test func healthReportsAMovedFileAndTheNextWriteReopens() throws {

@@ -11,7 +11,7 @@ import Testing
 /// working entry point. The loader's own behaviour on each fixture is tested with the loader.
 @Suite struct CPluginBuildTests {
     static let fixtureSources = [
-        "abi_1_0_sink.c", "abi_1_2_required.c", "abi_major_2.c", "small_descriptor.c",
+        "abi_1_0_sink.c", "abi_1_1_sink.c", "abi_1_3_required.c", "abi_major_2.c", "small_descriptor.c",
         "null_required_function.c", "create_fails.c", "unknown_status.c", "no_entry_symbol.c",
         "refuses_host.c", "bad_schema.c", "caps_mismatch.c",
     ]

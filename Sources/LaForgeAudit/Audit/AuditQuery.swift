@@ -40,60 +40,96 @@ public struct AuditQuery: Sendable {
     }
 }
 
-/// Reads the journal for people: the last entries, filtered scans, inclusion proofs.
+/// Reads the journal for people: the last entries, filtered scans, inclusion proofs. It reads
+/// the files only (`JournalFileReader`: `O_RDONLY`, nothing created, repaired or locked out),
+/// so `audit tail`, `audit query` and `audit prove` never change a store they are shown, and
+/// answer while a writer holds the journal. Each frame's stored hash, seq and prev_hash are
+/// checked as it is read: a changed frame stops the read with an error naming its seq (run
+/// `laforge verify chain` for the whole verdict); a torn tail ends it quietly, as a crash leaves.
 public struct AuditReader: Sendable {
-    public let journal: Journal
+    public let directory: String
     public let verifierKeys: [Ed25519VerifierKey]
     public let origin: String
 
-    public init(journal: Journal, verifierKeys: [Ed25519VerifierKey], origin: String) {
-        self.journal = journal
+    public init(directory: String, verifierKeys: [Ed25519VerifierKey], origin: String) {
+        self.directory = directory
         self.verifierKeys = verifierKeys
         self.origin = origin
     }
 
-    /// Opens the journal of a configuration for reading, with the keys its checkpoints verify
-    /// under (never generating any).
+    /// The journal of a configuration, for reading, with the keys its checkpoints verify under
+    /// (never generating any).
     public static func open(config: LaForgeConfig, extraKeys: [Ed25519VerifierKey] = []) throws(AuditLogError) -> AuditReader {
-        let journal: Journal
-        do {
-            journal = try Journal.open(
-                JournalOptions(directory: (config.stateDir as NSString).appendingPathComponent("journal")),
-                linker: { _, _, _, _ in })
-        } catch {
-            throw AuditLogError(error.kind == .corrupt ? .corrupt : .storage, "cannot open the journal: \(error)")
-        }
         let keys = try AuditKeys(config: config).existingVerifierKeys() + extraKeys
         return AuditReader(
-            journal: journal, verifierKeys: keys,
+            directory: (config.stateDir as NSString).appendingPathComponent("journal"), verifierKeys: keys,
             origin: config.audit.checkpoints.origin ?? AuditLog.defaultOrigin(chainID: config.audit.chainID))
+    }
+
+    /// Walks the entries (and the checkpoints, when `withCheckpoints`) in chain order; `visit`
+    /// returns false to stop. No journal yet reads as empty.
+    private func walk(withCheckpoints: Bool = false, from: UInt64 = 0, _ visit: (JournalFileReader.Item) -> Bool) throws(AuditLogError) {
+        let reader = JournalFileReader(directory: directory)
+        let extent: JournalFileReader.Extent
+        do { extent = try reader.extent() } catch {
+            if case .noJournal = error { return }
+            throw AuditLogError(.storage, error.description)
+        }
+        let checkpoints = withCheckpoints ? reader.checkpoints(upTo: extent.checkpointLogSize).frames : []
+        var failure: AuditLogError?
+        reader.walk(extent: extent, checkpoints: checkpoints, from: from) { item in
+            if case .problem(let problem) = item {
+                if problem.kind != .tornTail {
+                    failure = AuditLogError(
+                        .corrupt, "the journal is damaged at \(problem.seq.map { "seq \($0), " } ?? "")\(problem): run `laforge verify chain`")
+                }
+                return false
+            }
+            return visit(item)
+        }
+        if let failure { throw failure }
     }
 
     /// Entries with seq ≥ `from` whose event matches, in order, at most `limit`.
     public func scan(from: UInt64 = 0, matching query: AuditQuery = AuditQuery(), limit: Int = .max) throws(AuditLogError) -> [JournalEntry] {
         var found: [JournalEntry] = []
-        var next = from
-        do {
-            while found.count < limit {
-                let entries = try journal.entries(from: next, maxCount: 4096, maxBytes: 16 << 20)
-                guard let last = entries.last else { break }
-                for entry in entries where found.count < limit {
-                    guard let parsed = try? AuditEntry.parse(entry.payload) else { continue }
-                    if query.matches(parsed.event) { found.append(entry) }
-                }
-                next = last.seq + 1
+        try walk(from: from) { item in
+            guard case .entry(let seq, let payload, _) = item, seq >= from else { return true }
+            let bytes = [UInt8](payload)
+            if let parsed = try? AuditEntry.parse(bytes), query.matches(parsed.event) {
+                found.append(Self.entry(seq: seq, bytes))
             }
-        } catch {
-            throw AuditLogError(.storage, "cannot read the journal: \(error)")
+            return found.count < limit
         }
         return found
     }
 
+    private static func entry(seq: UInt64, _ payload: [UInt8]) -> JournalEntry {
+        let link = AuditEntry.link(payload)
+        return JournalEntry(seq: seq, hash: SHA256.leafHash(payload), prevHash: link?.prevHash ?? [], payload: payload)
+    }
+
+    /// How many entries the journal holds.
+    public func size() throws(AuditLogError) -> UInt64 {
+        var count: UInt64 = 0
+        try walk { item in
+            if case .entry(let seq, _, _) = item { count = seq + 1 }
+            return true
+        }
+        return count
+    }
+
     /// The last `count` entries.
     public func tail(_ count: Int) throws(AuditLogError) -> [JournalEntry] {
-        let size: UInt64
-        do { size = try journal.currentSize() } catch { throw AuditLogError(.storage, "\(error)") }
-        return try scan(from: size > UInt64(count) ? size - UInt64(count) : 0)
+        var kept: [JournalEntry] = []
+        guard count > 0 else { return [] }
+        try walk { item in
+            guard case .entry(let seq, let payload, _) = item else { return true }
+            if kept.count == count { kept.removeFirst() }
+            kept.append(Self.entry(seq: seq, [UInt8](payload)))
+            return true
+        }
+        return kept
     }
 
     /// An RFC 6962 inclusion proof of entry `seq` against the newest checkpoint.
@@ -115,33 +151,47 @@ public struct AuditReader: Sendable {
     }
 
     public func prove(seq: UInt64) throws(AuditLogError) -> InclusionProof {
-        do {
-            guard let stored = try journal.checkpoints().last else {
-                throw AuditLogError(.storage, "no checkpoint yet: run `laforge audit emit` or wait for the next checkpoint")
+        var leaves: [[UInt8]] = []
+        var newest: [UInt8]?
+        var newestSize: UInt64 = 0
+        try walk(withCheckpoints: true) { item in
+            switch item {
+            case .entry(_, _, let leafHash): leaves.append(leafHash.bytes)  // checked against the payload by the reader
+            case .checkpoint(let size, let payload, _):
+                newest = payload
+                newestSize = size
+            case .problem: break
             }
-            guard seq < stored.size else {
-                throw AuditLogError(
-                    .invalidEvent, "entry \(seq) is not covered by the newest checkpoint (size \(stored.size)) yet")
-            }
-            guard let value = try? JSONParser.parse(stored.payload), case .string(let note)? = value["note"] else {
-                throw AuditLogError(.storage, "the newest checkpoint is unreadable")
-            }
-            let checkpoint = try Checkpoint.open(note: note, verifiers: verifierKeys, expectedOrigin: origin).0
-            let leaves = try journal.leafHashes(from: 0, to: stored.size)
-            let proof = try MerkleTree.inclusionProof(index: seq, treeSize: stored.size, leaves: leaves)
-            guard MerkleTree.verifyInclusion(
-                leafHash: leaves[Int(seq)], index: seq, treeSize: stored.size, proof: proof, root: checkpoint.rootHash)
-            else {
-                throw AuditLogError(.storage, "the journal does not match its newest checkpoint: run `laforge verify chain`")
-            }
-            return InclusionProof(
-                seq: seq, leafHash: leaves[Int(seq)], treeSize: stored.size, rootHash: checkpoint.rootHash, proof: proof,
-                checkpointNote: note)
-        } catch let error as AuditLogError {
-            throw error
-        } catch {
+            return true
+        }
+        guard let stored = newest else {
+            throw AuditLogError(.storage, "no checkpoint yet: run `laforge audit emit` or wait for the next checkpoint")
+        }
+        guard seq < newestSize else {
+            throw AuditLogError(.invalidEvent, "entry \(seq) is not covered by the newest checkpoint (size \(newestSize)) yet")
+        }
+        guard let value = try? JSONParser.parse(stored), case .string(let note)? = value["note"] else {
+            throw AuditLogError(.storage, "the newest checkpoint is unreadable")
+        }
+        guard newestSize <= UInt64(leaves.count) else {
+            throw AuditLogError(.corrupt, "the newest checkpoint covers \(newestSize) entries, the journal holds \(leaves.count): run `laforge verify chain`")
+        }
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.open(note: note, verifiers: verifierKeys, expectedOrigin: origin).0 } catch {
+            throw AuditLogError(.storage, "the newest checkpoint does not verify: \(error)")
+        }
+        let proof: [[UInt8]]
+        do { proof = try MerkleTree.inclusionProof(index: seq, treeSize: newestSize, leaves: leaves) } catch {
             throw AuditLogError(.storage, "\(error)")
         }
+        guard MerkleTree.verifyInclusion(
+            leafHash: leaves[Int(seq)], index: seq, treeSize: newestSize, proof: proof, root: checkpoint.rootHash)
+        else {
+            throw AuditLogError(.storage, "the journal does not match its newest checkpoint: run `laforge verify chain`")
+        }
+        return InclusionProof(
+            seq: seq, leafHash: leaves[Int(seq)], treeSize: newestSize, rootHash: checkpoint.rootHash, proof: proof,
+            checkpointNote: note)
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import LaForgeCore
+import LaForgeJournal
 import LaForgePlugins
 
 /// Runs one delivery worker per configured sink, each on its own thread, so a slow sink never
@@ -86,8 +87,13 @@ extension DeliveryEngine {
         var caughtUp: [String: Bool] = [:]
         while true {
             for worker in workers where caughtUp[worker.name] != true {
-                if let cursor = try? log.cursors.load(worker.name), cursor.nextSeq >= target,
-                   cursor.checkpointSize >= (lastCheckpoint ?? 0) {
+                // No cursor yet: the sink has received nothing, which is everything when nothing
+                // was recorded (a worker stores a cursor only once it delivered something).
+                let cursor: SinkCursor
+                do { cursor = try log.cursors.load(worker.name) ?? SinkCursor(nextSeq: 0, checkpointSize: 0) } catch {
+                    continue
+                }
+                if cursor.nextSeq >= target, cursor.checkpointSize >= (lastCheckpoint ?? 0) {
                     caughtUp[worker.name] = true
                 }
             }

@@ -13,6 +13,7 @@ public final class DeliveryProgress: Sendable {
         /// Since when (monotonic ns) the sink has been behind; nil when caught up.
         var behindSince: UInt64?
         var running = false
+        var started = true
     }
 
     private let counters = LockedValue(Counters())
@@ -54,6 +55,7 @@ public final class DeliveryProgress: Sendable {
         return SinkDeliveryStatus(
             sink: sink, lagEntries: lagEntries, lagSeconds: lagEntries == 0 ? 0 : behindFor ?? 0,
             lastError: counters.lastError, failing: counters.failing, retries: counters.retries, refusals: counters.refusals,
-            deadLetters: counters.deadLetters, delivered: counters.delivered, running: counters.running)
+            deadLetters: counters.deadLetters, delivered: counters.delivered, running: counters.running,
+            started: counters.started)
     }
 }

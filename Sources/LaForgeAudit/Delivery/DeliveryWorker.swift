@@ -62,6 +62,10 @@ public final class DeliveryWorker: @unchecked Sendable {
         self.retry = RetryPolicy(settings)
         self.deadLetter = DeadLetterFile(stateDirectory: log.stateDirectory, sink: name)
         self.startStatus = SinkStartStatus(stateDirectory: log.stateDirectory, sink: name)
+        if let unstarted, sink == nil {
+            progress.update { $0.started = false }
+            progress.failed("not started: \(unstarted.lastError.message)")
+        }
     }
 
     private var labels: [String: String] { ["sink": name] }
@@ -140,6 +144,10 @@ public final class DeliveryWorker: @unchecked Sendable {
                 log.logger.notice("sink \(name) started after \(startAttempts + 1) attempt(s); delivering what the journal holds for it")
                 log.metrics.gaugeSet("laforge_sink_started", labels: labels, 1)
                 startStatus.recordStarted()
+                progress.update {
+                    $0.started = true
+                    $0.failing = false
+                }
                 sink = started
                 return started
             } catch {
@@ -147,6 +155,7 @@ public final class DeliveryWorker: @unchecked Sendable {
                 log.metrics.gaugeSet("laforge_sink_started", labels: labels, 0)
                 log.metrics.counterAdd("laforge_sink_start_failures_total", labels: labels, 1)
                 startStatus.recordFailure(error.message, attempts: startAttempts)
+                progress.failed("not started: \(error.message)")
                 let wait = retry.delayMilliseconds(attempt: min(startAttempts - 1, 30))
                 log.logger.error("sink \(name) is not started (attempt \(startAttempts)): \(error.message); retrying in \(wait) ms")
                 guard pause(milliseconds: wait, deadline: deadline, stop: stop) else { return nil }

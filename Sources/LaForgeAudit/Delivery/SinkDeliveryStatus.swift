@@ -28,10 +28,14 @@ public struct SinkDeliveryStatus: Sendable, Equatable {
     public var delivered: UInt64
     /// Whether a delivery worker of this process is feeding the sink now.
     public var running: Bool
+    /// Whether the sink's plugin instance exists. One whose create failed is retried by its
+    /// worker with the delivery backoff; `lastError` says why it has not started.
+    public var started: Bool
 
     public init(
         sink: String, lagEntries: UInt64 = 0, lagSeconds: Double = 0, lastError: String? = nil, failing: Bool = false,
-        retries: UInt64 = 0, refusals: UInt64 = 0, deadLetters: UInt64 = 0, delivered: UInt64 = 0, running: Bool = false
+        retries: UInt64 = 0, refusals: UInt64 = 0, deadLetters: UInt64 = 0, delivered: UInt64 = 0, running: Bool = false,
+        started: Bool = true
     ) {
         self.sink = sink
         self.lagEntries = lagEntries
@@ -43,6 +47,7 @@ public struct SinkDeliveryStatus: Sendable, Equatable {
         self.deadLetters = deadLetters
         self.delivered = delivered
         self.running = running
+        self.started = started
     }
 
     /// The status as JSON (snake_case keys, as `laforge` prints them).
@@ -52,6 +57,7 @@ public struct SinkDeliveryStatus: Sendable, Equatable {
             "last_error": lastError.map(JSONValue.string) ?? .null, "failing": .bool(failing),
             "retries": .number(Double(retries)), "refusals": .number(Double(refusals)),
             "dead_letters": .number(Double(deadLetters)), "delivered": .number(Double(delivered)), "running": .bool(running),
+            "started": .bool(started),
         ])
     }
 }

@@ -29,6 +29,17 @@ extension ChainSource {
         verifier.deliveredUpTo = try CursorStore(stateDirectory: config.stateDir).load(sink)?.nextSeq
     }
 
+    /// Sets `verifier` up to check the end of sink `sink` against the journal's end and the
+    /// host's cursor, without comparing every entry (what `--against-journal` adds): a sink
+    /// behind the journal is reported, one that lost entries the cursor says it stored fails.
+    /// Nothing is set when the state directory has no journal (an auditor's copy of a sink).
+    public static func compareEnd(_ verifier: ChainVerifier, sink: String, config: LaForgeConfig) throws(JournalError) {
+        let reader = JournalFileReader(directory: journalDirectory(config))
+        guard let extent = try? reader.extent() else { return }
+        verifier.journalSize = reader.entryCount(extent: extent)
+        verifier.deliveredUpTo = try CursorStore(stateDirectory: config.stateDir).load(sink)?.nextSeq
+    }
+
     public static func journalDirectory(_ config: LaForgeConfig) -> String {
         (config.stateDir as NSString).appendingPathComponent("journal")
     }

@@ -6,15 +6,16 @@ extension ChainSource {
     /// bytes themselves, so the check is byte-exact, with the sink's own locations in every
     /// message. A record of a kind this host does not know, or a checkpoint that is not UTF-8,
     /// is malformed input. Reading stops at the first failure.
+    /// `accepted` sees each entry the verifier accepted, borrowed for the call.
     public static func verifySink(
         _ sink: AuditSinkInstance, chainID: String?, verifier: ChainVerifier,
-        progress: (UInt64) -> Void = { _ in }
+        progress: (UInt64) -> Void = { _ in }, accepted: (StoredRecord) -> Void = { _ in }
     ) throws(PluginCallError) -> VerificationReport {
         var entries: UInt64 = 0
         try sink.readBack(chainID: chainID) { record in
             switch record.kind {
             case .entry:
-                verifier.entry(record.data, at: .described(record.location))
+                if verifier.entry(record.data, at: .described(record.location)) { accepted(record) }
                 entries += 1
                 if entries % 16_384 == 0 { progress(entries) }
             case .checkpoint:

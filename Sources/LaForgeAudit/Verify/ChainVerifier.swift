@@ -47,6 +47,10 @@ public final class ChainVerifier {
     /// says it delivered the sink up to (entries below it must be in the sink).
     public var journal: JournalLeaves?
     public var deliveredUpTo: UInt64?
+    /// The journal's entry count, when a sink is checked against the journal's end only (the
+    /// default for `verify chain --sink` beside a journal): a sink behind it is reported, one
+    /// ending before `deliveredUpTo` fails.
+    public var journalSize: UInt64?
     /// Keep every accepted entry's leaf hash in `leaves` (a journal verified to compare sinks with).
     public var collectsLeaves = false
     public private(set) var leaves = JournalLeaves()
@@ -357,16 +361,16 @@ public final class ChainVerifier {
                     "the tree of size \(size) verified on \(known.verifiedAt) had root \(root.hexString); the store no longer gives that root: its history was rewritten")
             }
         }
-        if !hasFailed, let journal {
+        if !hasFailed, let journalCount = journal.map(\.count) ?? journalSize {
             if let delivered = deliveredUpTo, end < delivered {
                 let range = delivered - end == 1 ? "entry \(end) is" : "entries \(end)…\(delivered - 1) are"
                 _ = fail(
                     .entryMissing, end, lastEntryLocation.description,
                     "\(range) missing from the sink: the host delivered it up to seq \(delivered - 1) (its cursor), the sink ends at seq \(Int64(end) - 1)")
-            } else if journal.count > end {
-                report.behindJournal = journal.count - end
+            } else if journalCount > end {
+                report.behindJournal = journalCount - end
                 report.warnings.append(
-                    "the sink is \(journal.count - end) entr\(journal.count - end == 1 ? "y" : "ies") behind the journal (\(journal.count) entries; not delivered yet)")
+                    "the sink is \(journalCount - end) entr\(journalCount - end == 1 ? "y" : "ies") behind the journal (\(journalCount) entries; not delivered yet)")
             } else {
                 report.behindJournal = 0
             }

@@ -59,8 +59,8 @@ public final class SinkReadBack {
     }
 
     /// The stored entries whose event matches `query`, in the sink's order, at most `limit`,
-    /// each handed to `body` as it streams by (memory stays flat). Entries that do not parse
-    /// are skipped, as the journal query does; `verify chain --sink` reports them.
+    /// each handed to `body` as it streams by (memory stays flat), **unverified** (`audit query
+    /// --sink --no-verify`, which says so). Entries that do not parse are skipped.
     public func forEachEntry(matching query: AuditQuery, limit: Int, _ body: (JournalEntry) -> Void) throws(PluginCallError) {
         var found = 0
         guard limit > 0 else { return }
@@ -72,6 +72,23 @@ public final class SinkReadBack {
             found += 1
             return found < limit
         }
+    }
+
+    /// The stored entries matching `query` (at most `limit`, in the sink's order), handed out
+    /// only once the whole read verified through `verifier`: every hash, link, Merkle root and
+    /// checkpoint signature of what the sink returned, so tampered rows are never shown as
+    /// found. On a failure the report says where and nothing is returned.
+    public func verifiedEntries(
+        matching query: AuditQuery, limit: Int, verifier: ChainVerifier
+    ) throws(PluginCallError) -> (entries: [JournalEntry], report: VerificationReport) {
+        var found: [JournalEntry] = []
+        let report = try ChainSource.verifySink(sink, chainID: chainID, verifier: verifier, accepted: { record in
+            guard found.count < limit else { return }
+            let bytes = [UInt8](record.data)
+            guard let parsed = try? AuditEntry.parse(bytes), query.matches(parsed.event) else { return }
+            found.append(JournalEntry(seq: record.seq, hash: SHA256.leafHash(bytes), prevHash: parsed.prevHash, payload: bytes))
+        })
+        return (report.isValid ? found : [], report)
     }
 
     public func close() { runtime.close() }

@@ -483,10 +483,14 @@ package struct JSONByteReader {
 
     // MARK: Helpers
 
+    // The two helpers the ingest fast path (AuditEventTranscoder, in LaForgeAudit) calls for
+    // nearly every byte: inlinable, so the module boundary costs no call per byte.
+    @inlinable
     package func peek() -> UInt8? {
         index < bytes.count ? bytes[index] : nil
     }
 
+    @inlinable
     package mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {

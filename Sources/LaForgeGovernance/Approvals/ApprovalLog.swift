@@ -30,9 +30,23 @@ public struct ApprovalLog: Sendable {
         try approvals().approvals.filter { $0.snapshotHash == snapshot.hash }
     }
 
-    func append(_ approval: Approval) throws(SnapshotError) -> String? {
-        try file.withLock { () throws(SnapshotError) -> String? in
-            try file.append(JSONCanonicalizer.canonicalize(approval.jsonValue()) + [0x0A])
+    /// Appends the record `make` builds, given the hash of the last record (nil: none yet),
+    /// holding the file's lock, so concurrent approvers each link to the record before them.
+    /// Refuses to link to a damaged last record.
+    func append(_ make: (_ previousHash: [UInt8]?) throws(SnapshotError) -> Approval) throws(SnapshotError) -> (Approval, notice: String?) {
+        try file.withLock { () throws(SnapshotError) -> (Approval, notice: String?) in
+            var previous: [UInt8]?
+            if let last = try file.lines().lines.last {
+                guard let approval = try? Approval(json: JSONParser.parse(last.bytes)), approval.computedHash() == approval.hash else {
+                    throw SnapshotError(
+                        .corrupt,
+                        "\(path):\(last.number): the last approval record is damaged; run `laforge verify chain --snapshots` and restore the file")
+                }
+                previous = approval.hash
+            }
+            let approval = try make(previous)
+            let notice = try file.append(JSONCanonicalizer.canonicalize(approval.jsonValue()) + [0x0A])
+            return (approval, notice)
         }
     }
 }

@@ -31,8 +31,6 @@ public struct ApprovalRecorder: Sendable {
         for role in actor.roles { try SnapshotSigner.checkText(role, field: "role") }
         try SnapshotSigner.checkText(comment, field: "--comment")
         let snapshot = try SnapshotChain(stateDirectory: config.stateDir).resolve(reference)
-        let approval = Approval(
-            snapshotHash: snapshot.hash, decision: decision, actor: actor, comment: comment, createdAt: time, key: key)
         var notices: [String] = []
         if let key, decision != .annotate {
             if let trusted = config.approvals.trustedApprovers.first(where: { $0.key.publicKey == key.verifierKey.publicKey }) {
@@ -45,28 +43,39 @@ public struct ApprovalRecorder: Sendable {
         } else if key == nil, decision != .annotate, config.approvals.signedOnly(mode: config.mode) {
             notices.append("this \(decision.rawValue) is unsigned and will not count: the policy counts signed approvals only (use --sign)")
         }
-        // The event first (see SnapshotSigner.sign): the log opens before anything is stored
-        // and the approval.* event is durable before the approval line is written.
+        // The event first (see SnapshotSigner.sign): the log opens before anything is stored,
+        // and the approval.* event is durable before the approval line is written (under the
+        // file's lock, so the event names the exact, chained record).
         let log = try SnapshotAuditTrail.open(config: config, logger: logger)
-        let event = AuditEvent(
-            actor: actor, action: decision.auditAction, timestamp: time, target: "snapshot:\(snapshot.shortID)",
-            artifactHash: "sha256:" + snapshot.hash.hexString,
-            data: [
-                "approval_hash": .string(approval.hash.hexString), "snapshot_hash": .string(snapshot.hash.hexString),
-                "decision": .string(decision.rawValue), "comment": .string(comment),
-                "key": approval.signature.map { .string($0.keyDescription) } ?? .null,
-            ])
-        let receipts: [JournalEntryReceipt]
-        do throws(SnapshotError) { receipts = try SnapshotAuditTrail.emit([event], into: log) } catch {
-            throw SnapshotError(error.kind, "nothing was stored: the \(decision.rawValue) of \(snapshot.shortID) could not be recorded as an audit event: \(error.message)")
-        }
+        var receipts: [JournalEntryReceipt] = []
+        let approval: Approval
         do throws(SnapshotError) {
-            if let notice = try ApprovalLog(stateDirectory: config.stateDir).append(approval) { notices.append(notice) }
+            let (stored, notice) = try ApprovalLog(stateDirectory: config.stateDir).append { previous throws(SnapshotError) in
+                let approval = Approval(
+                    snapshotHash: snapshot.hash, decision: decision, actor: actor, comment: comment, createdAt: time,
+                    prevHash: previous, key: key)
+                let event = AuditEvent(
+                    actor: actor, action: decision.auditAction, timestamp: time, target: "snapshot:\(snapshot.shortID)",
+                    artifactHash: "sha256:" + snapshot.hash.hexString,
+                    data: [
+                        "approval_hash": .string(approval.hash.hexString), "snapshot_hash": .string(snapshot.hash.hexString),
+                        "decision": .string(decision.rawValue), "comment": .string(comment),
+                        "key": approval.signature.map { .string($0.keyDescription) } ?? .null,
+                    ])
+                do throws(SnapshotError) { receipts = try SnapshotAuditTrail.emit([event], into: log) } catch {
+                    throw SnapshotError(
+                        error.kind, "nothing was stored: the \(decision.rawValue) of \(snapshot.shortID) could not be recorded as an audit event: \(error.message)")
+                }
+                return approval
+            }
+            approval = stored
+            if let notice { notices.append(notice) }
         } catch {
             log.journal.close()
+            guard let receipt = receipts.first else { throw error }
             throw SnapshotError(
                 error.kind,
-                "the \(decision.rawValue) of \(snapshot.shortID) is recorded as an audit event (seq \(receipts.first?.seq ?? 0)) but could not be stored: \(error.message)")
+                "the \(decision.rawValue) of \(snapshot.shortID) is recorded as an audit event (seq \(receipt.seq)) but could not be stored: \(error.message)")
         }
         try SnapshotAuditTrail.close(log)
         notices += log.notices

@@ -55,7 +55,14 @@ public struct DeploymentGuard: Sendable {
         let tally = ApprovalTally(
             approvals: try ApprovalLog(stateDirectory: config.stateDir).approvals(of: snapshot), of: snapshot,
             policy: config.approvals, mode: config.mode)
-        if approvedRequired { unmet += tally.unmet.map { "not approved: \($0)" } }
+        if approvedRequired {
+            // The approvals counted must be the ones recorded: a record removed (a signed
+            // rejection deleted), changed or added outside laforge makes the tally untrustworthy.
+            var approvals = SnapshotVerificationReport()
+            try verifier.verifyApprovals(into: &approvals)
+            unmet += approvals.problems.map { "not approved: approvals record: \($0)" }
+            unmet += tally.unmet.map { "not approved: \($0)" }
+        }
         return DeploymentVerdict(
             snapshot: snapshot, requiredSigned: signedRequired, requiredApproved: approvedRequired, approvals: tally, unmet: unmet)
     }

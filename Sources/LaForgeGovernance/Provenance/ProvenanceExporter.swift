@@ -61,7 +61,6 @@ public struct ProvenanceExporter: Sendable {
     private func inclusion(of snapshot: Snapshot, notices: inout [String]) -> JSONValue? {
         do {
             let reader = try AuditReader.open(config: config)
-            defer { reader.journal.close() }
             let entries = try reader.scan(matching: AuditQuery(action: "snapshot.sign"))
             guard let entry = entries.last(where: {
                 (try? AuditEntry.parse($0.payload).event["data"]?["snapshot_hash"]?.stringValue) == snapshot.hash.hexString

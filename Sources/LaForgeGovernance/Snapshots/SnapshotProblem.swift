@@ -18,8 +18,13 @@ public struct SnapshotProblem: Sendable, Equatable, CustomStringConvertible {
         case artifactChanged = "artifact changed"
         /// An artifact a deployment needs is not there to check.
         case artifactMissing = "artifact missing"
-        /// A line is not a snapshot record.
+        /// A line is not a snapshot (or approval) record.
         case malformed
+        /// An approval the audit journal recorded is not in approvals.ndjson, or the start of
+        /// the approvals chain was removed.
+        case approvalMissing = "approval missing"
+        /// An approval record has no audit event: it was added outside laforge.
+        case approvalUnrecorded = "approval unrecorded"
     }
 
     public var kind: Kind

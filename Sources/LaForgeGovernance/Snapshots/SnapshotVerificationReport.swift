@@ -9,6 +9,8 @@ public struct SnapshotVerificationReport: Sendable {
     public var artifactsAbsent = 0
     /// `snapshot.sign` audit events matched against the chain.
     public var auditEventsChecked = 0
+    /// Approval records checked (hash, link, signature) and matched against the journal.
+    public var approvals = 0
     public var newest: Snapshot?
     public var problems: [SnapshotProblem] = []
     public var warnings: [String] = []
@@ -22,7 +24,7 @@ public struct SnapshotVerificationReport: Sendable {
             "valid": .bool(isValid), "snapshots": .number(Double(snapshots)),
             "signatures_checked": .number(Double(signaturesChecked)),
             "artifacts_checked": .number(Double(artifactsChecked)), "artifacts_absent": .number(Double(artifactsAbsent)),
-            "audit_events_checked": .number(Double(auditEventsChecked)),
+            "audit_events_checked": .number(Double(auditEventsChecked)), "approvals": .number(Double(approvals)),
             "newest": newest.map { .string($0.hash.hexString) } ?? .null,
             "problems": .array(problems.map { $0.jsonValue() }), "warnings": .array(warnings.map(JSONValue.string)),
         ])

@@ -95,7 +95,31 @@ public struct SnapshotVerifier: Sendable {
             report.warnings.append("\(chain.path): an interrupted last line (\(torn) bytes, never reported signed) is ignored; the next `snapshot sign` removes it")
         }
         crossCheckJournal(seen: seen, into: &report)
+        try verifyApprovals(into: &report)
         return report
+    }
+
+    /// The approvals record: each record's hash, signature and link, and the journal's
+    /// `approval.*` events against it (see `ApprovalLog.verify`).
+    public func verifyApprovals(into report: inout SnapshotVerificationReport) throws(SnapshotError) {
+        var recorded: [ApprovalLog.RecordedApproval]?
+        if FileManager.default.fileExists(atPath: (config.stateDir as NSString).appendingPathComponent("journal")) {
+            do {
+                recorded = try AuditReader.open(config: config).scan(matching: AuditQuery(action: "approval.*")).compactMap { entry in
+                    guard let event = try? AuditEntry.parse(entry.payload).event, let action = event["action"]?.stringValue,
+                        let hex = event["data"]?["approval_hash"]?.stringValue, let hash = [UInt8](hexString: hex)
+                    else { return nil }
+                    return ApprovalLog.RecordedApproval(
+                        journalSeq: entry.seq, action: action, approvalHash: hash,
+                        snapshotHash: event["data"]?["snapshot_hash"]?.stringValue ?? "")
+                }
+            } catch {
+                report.problems.append(SnapshotProblem(
+                    kind: .malformed, location: (config.stateDir as NSString).appendingPathComponent("journal"),
+                    message: "cannot cross-check the approvals against the audit journal: \(error.message)"))
+            }
+        }
+        try ApprovalLog(stateDirectory: config.stateDir).verify(recorded: recorded, into: &report)
     }
 
     /// Every `snapshot.sign` event in the journal must name a snapshot still in the chain.
@@ -108,7 +132,6 @@ public struct SnapshotVerifier: Sendable {
         let events: [JournalEntry]
         do {
             let reader = try AuditReader.open(config: config)
-            defer { reader.journal.close() }
             events = try reader.scan(matching: AuditQuery(action: "snapshot.sign"))
         } catch {
             report.warnings.append("cannot cross-check against the audit journal: \(error.message)")

@@ -21,6 +21,8 @@ import Logging
 public final class LaForgeRuntime: @unchecked Sendable {
     // @unchecked: the layers are thread-safe; the phase, the calls in flight and the workers
     // are behind `state`'s lock.
+    // The layers below are public for what the facade does not offer (e.g. `AuditReader`
+    // queries on `config`); calls made on them directly are not waited for by `shutdown()`.
     public let config: LaForgeConfig
     /// The audit trail (journal, checkpoints); `emit` goes through it.
     public let auditLog: AuditLog
@@ -187,7 +189,19 @@ public final class LaForgeRuntime: @unchecked Sendable {
     /// configuration order: what a readiness probe reports. Cheap enough to poll.
     public func deliveryStatus() -> [SinkDeliveryStatus] {
         if let delivery = state.withLock({ $0.delivery }) { return delivery.status() }
-        return config.sinks.map { SinkDeliveryStatus(sink: $0.name, lagEntries: DeliveryEngine.lagEntries(log: auditLog, sink: $0.name)) }
+        let unstarted = Dictionary(uniqueKeysWithValues: plugins.unstartedSinks.map { ($0.name, $0) })
+        return config.sinks.map { sink in
+            let pending = unstarted[sink.name].flatMap { $0.instance == nil ? $0 : nil }
+            return SinkDeliveryStatus(
+                sink: sink.name, lagEntries: DeliveryEngine.lagEntries(log: auditLog, sink: sink.name),
+                lastError: pending.map { "not started: \($0.lastError.message)" }, failing: pending != nil, started: pending == nil)
+        }
+    }
+
+    /// The journal's size, the entries no checkpoint covers yet (they grow while the checkpoint
+    /// key is unavailable) and each sink's cursor, from the files: `laforge audit status`.
+    public func auditStatus() throws(LaForgeRuntimeError) -> AuditStatus {
+        do { return try AuditStatus.read(config: config) } catch { throw .audit(error) }
     }
 
     // MARK: - Calls in flight

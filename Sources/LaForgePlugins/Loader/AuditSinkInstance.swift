@@ -77,6 +77,21 @@ public final class AuditSinkInstance: @unchecked Sendable {
         try handle.call("health") { () throws(PluginCallError) in try handle.check(health(handle.handle), "health") }
     }
 
+    /// True when the plugin offers reopen (ABI 1.2): it holds something open by name that an
+    /// operator may move (a file logrotate renames).
+    public var canReopen: Bool { vtable.reopen != nil }
+
+    /// Asks the sink to reopen what it holds open by name, through the same call gate as write.
+    /// Returns false, calling nothing, when the plugin has no reopen (a 1.0/1.1 vtable reads it as
+    /// absent: the loader copies only `struct_size` bytes). A failure is thrown with the
+    /// plugin's status and last_error.
+    @discardableResult
+    public func reopen() throws(PluginCallError) -> Bool {
+        guard let reopen = vtable.reopen else { return false }
+        try handle.call("reopen") { () throws(PluginCallError) in try handle.check(reopen(handle.handle), "reopen") }
+        return true
+    }
+
     /// True when the plugin offers read_back (ABI 1.1): its storage can be verified and
     /// searched on its own.
     public var canReadBack: Bool { vtable.read_back != nil }

@@ -51,11 +51,12 @@ public final class PluginRuntime: @unchecked Sendable {
     public let idpConnectors: [IdPConnectorInstance]
     public let metrics: MetricsRegistry
     public let secrets: any SecretResolving
+    let logger: Logger
 
     private init(
         config: LaForgeConfig, pluginDirectory: String, secretBackends: [SecretBackendInstance],
         sinks: [AuditSinkInstance], unstartedSinks: [UnstartedAuditSink], idpConnectors: [IdPConnectorInstance], metrics: MetricsRegistry,
-        secrets: any SecretResolving
+        secrets: any SecretResolving, logger: Logger
     ) {
         self.config = config
         self.pluginDirectory = pluginDirectory
@@ -65,6 +66,7 @@ public final class PluginRuntime: @unchecked Sendable {
         self.idpConnectors = idpConnectors
         self.metrics = metrics
         self.secrets = secrets
+        self.logger = logger
     }
 
     /// The plugin directory: --plugin-dir, else LAFORGE_PLUGIN_DIR, else `plugin_dir` (relative
@@ -165,7 +167,8 @@ public final class PluginRuntime: @unchecked Sendable {
         }
         return PluginRuntime(
             config: config, pluginDirectory: directory, secretBackends: backends, sinks: sinks,
-            unstartedSinks: unstartedSinks, idpConnectors: connectors, metrics: options.metrics, secrets: secrets)
+            unstartedSinks: unstartedSinks, idpConnectors: connectors, metrics: options.metrics, secrets: secrets,
+            logger: options.logger)
     }
 
     /// Resolves, signature-checks and opens one instance's library.

@@ -1,5 +1,5 @@
 /*
- * laforge_plugin.h — the LaForge runtime plugin ABI, version 1.1.
+ * laforge_plugin.h — the LaForge runtime plugin ABI, version 1.2.
  *
  * This header is the whole contract between the LaForge host and a plugin. A plugin is a shared
  * library that exports one function, LAFORGE_PLUGIN_ENTRY_SYMBOL ("laforge_plugin_entry"), which
@@ -22,6 +22,14 @@
  *     independent: a plugin must keep no mutable global state.
  *  5. Status codes are a closed set pinned below; the host treats any value it does not know as
  *     an error. Functions that fail leave a human-readable message in last_error().
+ *  6. The host owns the process: signals, the working directory, the environment, stdio. A plugin
+ *     installs no signal handler and changes no process-wide state; what a signal would tell it
+ *     (logrotate's SIGHUP) arrives as a vtable call (the audit sink's reopen).
+ *  7. Retries. A sink's write and flush never sleep and retry: they return LAFORGE_RETRY and the
+ *     host retries with backoff. A call whose caller is waiting for the answer (a secret
+ *     backend's or IdP connector's request to its service) may retry a transient failure inside
+ *     the call, bounded by a deadline the plugin documents and its configuration can lower; when
+ *     the deadline or the attempts are used up it returns LAFORGE_RETRY with the last reason.
  *
  * The header is C99 and C++ compatible; it compiles with
  *     cc -std=c99 -pedantic -Wall -Wextra -Werror      and      c++ -std=c++11 -Wall -Wextra
@@ -41,7 +49,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------------- */
 
 #define LAFORGE_ABI_VERSION_MAJOR 1
-#define LAFORGE_ABI_VERSION_MINOR 1
+#define LAFORGE_ABI_VERSION_MINOR 2
 
 /* The name of the one function a plugin exports. */
 #define LAFORGE_PLUGIN_ENTRY_SYMBOL "laforge_plugin_entry"
@@ -71,7 +79,8 @@ typedef enum laforge_status {
     /* Success. For an audit sink's write: every record of the batch is durably stored. */
     LAFORGE_OK = 0,
     /* Transient failure (connection lost, 5xx, throttled, timeout): the host retries later with
-     * backoff. Plugins never sleep-and-retry themselves. */
+     * backoff. A sink never sleeps and retries itself; other calls retry only within their
+     * documented deadline (rule 7 above). */
     LAFORGE_RETRY = 1,
     /* The input can never succeed as it is (rejected by the receiver, 4xx, malformed). For a
      * sink's write the host dead-letters the offending record and moves on. */
@@ -319,6 +328,18 @@ typedef struct laforge_audit_sink_vtable {
                          int32_t (*visit)(void *visit_ctx, const laforge_audit_record *record,
                                           const char *location),
                          void *visit_ctx);
+
+    /* ---- ABI 1.2 (NULL or absent in a 1.0/1.1 vtable: the sink has nothing to reopen) ---- */
+
+    /* Closes and reopens what the sink holds open by name (files, sockets to a path), because an
+     * operator moved it: the host calls it when the process receives SIGHUP (logrotate's
+     * postrotate) or when asked to. The plugin never installs a signal handler for this (rule 6).
+     * Called like write (same threading, through the same serialization), never concurrently
+     * with write on a SERIAL instance. Returns LAFORGE_OK when reopened; LAFORGE_RETRY when the
+     * new file or connection cannot be opened yet (last_error says why; the next write tries
+     * again and must not lose or duplicate records); another status with last_error for anything
+     * else. A sink that opens nothing by name leaves it NULL. */
+    int32_t (*reopen)(laforge_instance *instance);
 } laforge_audit_sink_vtable;
 
 /* ---------------------------------------------------------------------------------------------
@@ -521,6 +542,11 @@ typedef const laforge_plugin_descriptor *(*laforge_plugin_entry_fn)(
     (offsetof(laforge_plugin_descriptor, idp_connector) + sizeof(void *))
 #define LAFORGE_IDP_CONNECTOR_VTABLE_SIZE_1_1 \
     (offsetof(laforge_idp_connector_vtable, destroy) + sizeof(void *))
+#define LAFORGE_AUDIT_SINK_VTABLE_SIZE_1_1 \
+    (offsetof(laforge_audit_sink_vtable, read_back) + sizeof(void *))
+/* Sizes of the 1.2 additions. */
+#define LAFORGE_AUDIT_SINK_VTABLE_SIZE_1_2 \
+    (offsetof(laforge_audit_sink_vtable, reopen) + sizeof(void *))
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -111,6 +111,30 @@ import Testing
         expectNoSecrets(log.text, secrets)
     }
 
+    /// The header's rule 7: a secret backend retries inside a call only within its documented
+    /// deadline. The vault answers 429 with Retry-After: 1; waiting that second would pass
+    /// retry_deadline_ms, so the call answers RETRY at once instead of sleeping.
+    @Test func retriesStopAtTheDeadlineInsteadOfWaitingPastIt() throws {
+        let fake = try fake()
+        let log = CapturedLog()
+        let config = backendConfig(fake).replacingOccurrences(
+            of: "max_attempts: 3", with: "max_attempts: 5\n          retry_deadline_ms: 300"
+        ).replacingOccurrences(of: "retry_cap_ms: 50", with: "retry_cap_ms: 5000")
+        let runtime = try startKMSRuntime(config, log: log)
+        defer { runtime.close() }
+        try fake.control(#"{"throttle": 3}"#)
+        let started = Date()
+        do {
+            _ = try runtime.secrets.resolveSecret("db-password")
+            Issue.record("a throttled call succeeded within 300 ms")
+        } catch {
+            #expect(error.status == .retry)
+            #expect(error.message.contains("gave up after 1 attempt: the next try, in 1000 ms, would pass retry_deadline_ms 300"), "\(error.message)")
+        }
+        #expect(Date().timeIntervalSince(started) < 1, "the call must not sleep through Retry-After")
+        expectNoSecrets(log.text, secrets)
+    }
+
     @Test func tokensRefreshThrottlingRetriesAndRefusalsAreClear() throws {
         let fake = try fake()
         let log = CapturedLog()

@@ -101,6 +101,39 @@ import Testing
         #expect(stored.stdout.split(separator: "\n").count == 3)
     }
 
+    /// #17 item 12: a query over a sink verifies what the sink returns before printing any of
+    /// it; a lying sink gets an error naming the seq and nothing printed, and `--no-verify`
+    /// prints unverified rows only with a warning that says so.
+    @Test func queryVerifiesWhatTheSinkReturns() throws {
+        let faithful = try delivered()
+        let verified = try faithful.laforge(["audit", "query", "--sink", "rb", "--actor", "alice"])
+        #expect(verified.status == 0, "\(verified.output)")
+        #expect(verified.stdout.split(separator: "\n").count == 6)
+        #expect(verified.stderr.contains("verified sink rb: 12 entries, 3 checkpoints"), "\(verified.stderr)")
+
+        let lying = try delivered(sinkOptions: ", tamper_seq: 4")
+        let refused = try lying.laforge(["audit", "query", "--sink", "rb", "--actor", "alice"])
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.stdout.isEmpty, "tampered rows were printed: \(refused.stdout)")
+        #expect(refused.stderr.contains("sink rb fails verification, so nothing is printed"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("entry 4") || refused.stderr.contains("seq 4"), "\(refused.stderr)")
+        let unverified = try lying.laforge(["audit", "query", "--sink", "rb", "--actor", "alice", "--no-verify"])
+        #expect(unverified.status == 0, "\(unverified.output)")
+        // (Entry 4 as the sink hands it back, `"v":2}`, is no entry at all: skipped.)
+        #expect(unverified.stdout.split(separator: "\n").count == 5)
+        #expect(unverified.stderr.contains("NOT verified"), "\(unverified.stderr)")
+
+        // A sink behind the journal: what it holds verifies, and the lag is said.
+        let log = try AuditLog.open(config: faithful.sandbox.config(), logger: CapturedLog().logger)
+        for seq in 0..<18 { try log.emit(auditEvent("later-\(seq)")) }
+        log.journal.close()
+        let behind = try faithful.laforge(["audit", "query", "--sink", "rb", "--actor", "alice"])
+        #expect(behind.status == 0, "\(behind.output)")
+        #expect(behind.stderr.contains("the sink is 18 entries behind the journal"), "\(behind.stderr)")
+        let lagging = try faithful.verify()
+        #expect(lagging.report?["behind_journal"]?.intValue == 18, "\(lagging.result.output)")
+    }
+
     @Test func withoutAJournalTheSinksOnlyChainIsRead() throws {
         let setup = try delivered()
         // An auditor's configuration: the same sink, a state dir without a journal.

@@ -92,6 +92,36 @@ import Testing
         #expect(try sandbox.verifyChain().status == 0)
     }
 
+    /// `audit tail`, `audit query` and `audit prove` read the files only (#17 item 12): a torn
+    /// tail that a writer's open would cut (and keep aside in journal/recovered/) stays exactly
+    /// as it is, and what they print ends before it.
+    @Test func tailQueryAndProveNeverWriteTheJournal() throws {
+        let (sandbox, _) = try AuditTamperTests().deliveredChain()
+        let path = segment(sandbox)
+        let whole = [UInt8](try #require(FileManager.default.contents(atPath: path)))
+        var torn = [UInt8](whole[0..<120])
+        torn[8] = 20
+        try Data(whole + torn).write(to: URL(fileURLWithPath: path))
+        let before = try StoreDigest(sandbox.stateDirectory)
+        let tail = try sandbox.laforge(["audit", "tail", "-n", "3", "--json"])
+        #expect(tail.status == 0, "\(tail.output)")
+        #expect(tail.stdout.split(separator: "\n").compactMap { try? JSONParser.parse(String($0))["seq"]?.intValue } == [17, 18, 19])
+        let query = try sandbox.laforge(["audit", "query", "--actor", "user-07", "--json"])
+        #expect(query.status == 0, "\(query.output)")
+        #expect(query.stdout.split(separator: "\n").count == 1, "\(query.output)")
+        let prove = try sandbox.laforge(["audit", "prove", "7"])
+        #expect(prove.status == 0, "\(prove.output)")
+        #expect(!tail.stderr.contains("journal recovery") && !query.stderr.contains("journal recovery"))
+        #expect(try StoreDigest(sandbox.stateDirectory) == before, "a reader changed the store")
+        // A changed frame stops a read with the seq, never silently skipped.
+        var changed = whole
+        changed[80 * 1 + 300] ^= 0x01
+        try Data(changed).write(to: URL(fileURLWithPath: path))
+        let damaged = try sandbox.laforge(["audit", "tail", "-n", "30"])
+        #expect(damaged.status != 0, "\(damaged.output)")
+        #expect(damaged.stderr.contains("run `laforge verify chain`"), "\(damaged.stderr)")
+    }
+
     /// The journal cut back together with its last checkpoint verifies as a shorter journal;
     /// what the verifier kept from its last run (--state) shows the cut, as --strict shows
     /// entries no checkpoint covers.
@@ -208,13 +238,24 @@ import Testing
         let behind = try sandbox.verifyChain(["--sink", "file", "--against-journal"])
         #expect(behind.status == 0, "\(behind.result.output)")
         #expect(behind.report?["behind_journal"]?.intValue == 3)
+        // Without --against-journal a lagging sink is reported too (#17 item 12), in text and JSON.
+        let lagging = try sandbox.verifyChain(["--sink", "file"])
+        #expect(lagging.status == 0, "\(lagging.result.output)")
+        #expect(lagging.report?["behind_journal"]?.intValue == 3)
+        let text = try sandbox.laforge(["verify", "chain", "--sink", "file"])
+        #expect(text.stdout.contains("warning: the sink is 3 entries behind the journal"), "\(text.output)")
         #expect(behind.report?["warnings"]?.arrayValue?.contains { $0.stringValue?.contains("3 entries behind the journal") == true } == true)
 
         // Entries 18 and 19 and the last checkpoint cut from the sink: the chain alone still
         // verifies, but the cursor says they were delivered.
         let cut = lines[..<AuditTamperTests.index(ofEntry: 18)].map { $0 + "\n" }.joined()
         try cut.write(toFile: sinkPath, atomically: true, encoding: .utf8)
-        #expect(try sandbox.verifyChain(["--sink", "file", "--no-strict"]).status == 0)
+        #expect(try sandbox.verifyChain(["--file", sinkPath, "--no-strict"]).status == 0)
+        // As a sink (beside its journal) its end is held against the cursor even without
+        // --against-journal.
+        let asSink = try sandbox.verifyChain(["--sink", "file", "--no-strict"])
+        #expect(asSink.status == 1, "\(asSink.result.output)")
+        #expect(asSink.report?["failure"]?["kind"]?.stringValue == "entry missing")
         let missing = try sandbox.verifyChain(["--sink", "file", "--against-journal", "--no-strict"])
         #expect(missing.status == 1, "\(missing.result.output)")
         #expect(missing.report?["failure"]?["kind"]?.stringValue == "entry missing")
@@ -231,6 +272,7 @@ import Testing
             forged.append(String(decoding: bytes, as: UTF8.self))
         }
         try forged.map { $0 + "\n" }.joined().write(toFile: sinkPath, atomically: true, encoding: .utf8)
+        // Their end is past the cursor: only the entry-by-entry comparison shows them.
         #expect(try sandbox.verifyChain(["--sink", "file", "--no-strict"]).status == 0)
         let foreign = try sandbox.verifyChain(["--sink", "file", "--against-journal", "--no-strict"])
         #expect(foreign.status == 1, "\(foreign.result.output)")

@@ -90,6 +90,10 @@ import Testing
             #expect(SHA256.leafHash(Array(line.utf8)) == receipt.hash)
         }
         #expect(sink.checkpoints.last == 21)
+        let status = try runtime.auditStatus()
+        #expect(status.entries == 21)
+        #expect(status.uncoveredEntries == 0)
+        #expect(status.sinks.map(\.lag) == [0])
     }
 
     /// Calls in flight finish, later ones are refused; the final checkpoint covers every entry
@@ -161,6 +165,16 @@ import Testing
         #expect(try setup.sinkContents().entries.keys.sorted() == receipts.map(\.seq))
     }
 
+    /// Nothing recorded: every sink already holds everything (it has no cursor yet), so
+    /// shutdown does not wait out its timeout for a delivery that can never come.
+    @Test func shutdownWithNothingRecordedFindsTheSinksCaughtUp() throws {
+        let setup = try Setup()
+        let started = try setup.open()
+        try started.start()
+        #expect(started.shutdown().caughtUp == ["file": true])
+        #expect(try setup.open().shutdown().caughtUp == ["file": true])
+    }
+
     @Test func authorizeAllowsAndDeniesAndRecordsTheDenial() throws {
         let setup = try Setup()
         let runtime = try setup.open()
@@ -185,6 +199,35 @@ import Testing
         #expect(entries.first?.entry["event"]?["action"]?.stringValue == "auth.deny")
         #expect(entries.first?.entry["event"]?["target"]?.stringValue == "tenant/globex/audit")
         #expect(try setup.sinkContents().entries.count == 1)
+    }
+
+    /// Snapshots through the facade: signed, verified with their audit events cross-checked in
+    /// the runtime's own journal, and a changed artifact stops the guard.
+    @Test func snapshotsAreSignedVerifiedAndGuarded() throws {
+        let setup = try Setup()
+        let runtime = try setup.open()
+        try runtime.start()
+        let root = setup.sandbox.root
+        try FileManager.default.createDirectory(atPath: root + "/schema", withIntermediateDirectories: true)
+        try "create table t (id int);\n".write(toFile: root + "/schema/001.sql", atomically: true, encoding: .utf8)
+        let signed = try runtime.signSnapshot(paths: ["schema"], message: "first", actor: AuditActor(user: "ada"), root: root)
+        #expect(signed.snapshot.artifacts.map(\.path) == ["schema/001.sql"])
+        let report = try runtime.verifySnapshots(artifactRoot: root)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.snapshots == 1)
+        #expect(report.auditEventsChecked >= 1)
+        #expect(try runtime.guardDeploy(snapshot: "latest", requireSigned: true, actor: AuditActor(user: "ci"), artifactRoot: root).isAllowed)
+
+        try "drop table t;\n".write(toFile: root + "/schema/001.sql", atomically: true, encoding: .utf8)
+        let verdict = try runtime.guardDeploy(snapshot: "latest", actor: AuditActor(user: "ci"), artifactRoot: root)
+        #expect(!verdict.isAllowed)
+        #expect(verdict.unmet.contains { $0.contains("schema/001.sql") }, "\(verdict.unmet)")
+        runtime.shutdown()
+        // snapshot.sign and both deploy.guard decisions are in the journal and the sink.
+        let actions = try setup.sinkContents().entries.values.compactMap { line in
+            try JSONParser.parse(Array(line.utf8))["event"]?["action"]?.stringValue
+        }
+        #expect(actions.sorted() == ["deploy.guard", "deploy.guard", "snapshot.sign"])
     }
 
     @Test func secretsResolveThroughTheConfiguredBackends() throws {
@@ -233,6 +276,38 @@ import Testing
         #expect(runtime.deliveryStatus().first?.running == false)
     }
 
+    /// A sink whose plugin cannot be created does not stop the runtime: the other sink gets
+    /// everything, and the status says which one has not started and why.
+    @Test func deliveryStatusNamesASinkThatHasNotStarted() throws {
+        let plugins = try makePluginDirectory(["libbroken.so": "create_fails.c"])
+        try FileManager.default.copyItem(atPath: CLIRunner.buildDirectory + "/libFileSink.so", toPath: plugins + "/libFileSink.so")
+        let setup = try Setup(sink: { root in
+            """
+                - name: file
+                  library: libFileSink.so
+                  config: {path: \(root)/sink/audit.ndjson}
+                - name: broken
+                  library: libbroken.so
+                  config: {}
+
+            """
+        })
+        let runtime = try setup.open(pluginDirectory: plugins, timeout: 300)
+        let before = try #require(runtime.deliveryStatus().last)
+        #expect(before.sink == "broken")
+        #expect(!before.started)
+        #expect(before.failing)
+        #expect(before.lastError?.contains("bad endpoint: connection refused") == true, "\(before)")
+        try runtime.start()
+        try runtime.emit(auditEvent("ada"))
+        let report = runtime.shutdown()
+        #expect(report.caughtUp == ["file": true, "broken": false])
+        let after = runtime.deliveryStatus()
+        #expect(after.map(\.started) == [true, false])
+        #expect(after.map(\.lagEntries) == [0, 1])
+        #expect(try setup.sinkContents().entries.count == 1)
+    }
+
     @Test func openingReportsTheFileAndThePlugin() throws {
         let setup = try Setup()
         #expect {
@@ -252,6 +327,16 @@ import Testing
             return "\(error)".contains("libFileSink.so")
         }
         try setup.open().shutdown()
+
+        // Options.stateDirectory overrides state_dir, as `--state-dir` does for the CLI.
+        let elsewhere = setup.sandbox.root + "/elsewhere"
+        let moved = try LaForgeRuntime.open(
+            configPath: setup.sandbox.configPath,
+            options: .init(pluginDirectory: CLIRunner.buildDirectory, stateDirectory: elsewhere, logger: setup.captured.logger))
+        try moved.emit(auditEvent("ada"))
+        moved.shutdown()
+        #expect(moved.config.stateDir == elsewhere)
+        #expect(FileManager.default.fileExists(atPath: elsewhere + "/journal"))
     }
 
     /// In a Swift server's `ServiceGroup`: the runtime runs beside the app's own service; on the

@@ -18,16 +18,24 @@ import Testing
         #expect(library.descriptor.capabilities == [.auditSink])
     }
 
-    @Test func refusesAPluginThatRequiresMinor12() throws {
-        let error = try #require(try loadError("abi_1_2_required.c"))
+    @Test func loadsAPluginBuiltForABI11WithoutReadingPastItsSinkVtable() throws {
+        let library = try openFixture("abi_1_1_sink.c")
+        #expect(library.descriptor.abi == ABIVersion(major: 1, minor: 1))
+        let vtable = try #require(library.descriptor.auditSink)
+        #expect(vtable.struct_size == 72)
+        #expect(vtable.reopen == nil, "the reopen slot lies past the 1.1 vtable's struct_size")
+    }
+
+    @Test func refusesAPluginThatRequiresMinor13() throws {
+        let error = try #require(try loadError("abi_1_3_required.c"))
         #expect(error.kind == .incompatible)
-        #expect(error.message.contains("plugin requires ABI 1.2 but this host provides ABI 1.1"))
+        #expect(error.message.contains("plugin requires ABI 1.3 but this host provides ABI 1.2"))
     }
 
     @Test func refusesAnotherMajor() throws {
         let error = try #require(try loadError("abi_major_2.c"))
         #expect(error.kind == .incompatible)
-        #expect(error.message.contains("built for ABI 2.0 but this host provides ABI 1.1"))
+        #expect(error.message.contains("built for ABI 2.0 but this host provides ABI 1.2"))
     }
 
     @Test func refusesADescriptorSmallerThan10() throws {

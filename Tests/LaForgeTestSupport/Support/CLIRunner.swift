@@ -22,8 +22,15 @@ enum CLIRunner {
     }()
 
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> CLIResult {
+        try runExecutable(buildDirectory + "/laforge", arguments, environment: environment, in: directory)
+    }
+
+    /// Runs any program (a Python verifier beside laforge) the same way.
+    static func runExecutable(
+        _ path: String, _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil
+    ) throws -> CLIResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: buildDirectory + "/laforge")
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "LAFORGE_CONFIG")

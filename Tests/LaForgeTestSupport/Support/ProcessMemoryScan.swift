@@ -10,7 +10,13 @@ import Glibc
 /// byte by byte against it unmasked on the fly (candidates found with memchr on the first byte).
 enum ProcessMemoryScan {
     static func contains(masked: [UInt8], mask: UInt8) throws -> Bool {
-        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        // /proc/self/maps is not read atomically: while other test threads map and unmap, one
+        // read can miss a region. Two reads, united, make a miss far less likely.
+        var regions: [Substring] = []
+        for _ in 0..<2 {
+            let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+            regions += maps.split(separator: "\n")
+        }
         let memory = open("/proc/self/mem", O_RDONLY)
         guard memory >= 0 else { throw AuditTestFailure("cannot open /proc/self/mem: \(String(cString: strerror(errno)))") }
         defer { close(memory) }
@@ -19,7 +25,7 @@ enum ProcessMemoryScan {
         defer { scratch.deallocate() }
         let bytes = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let first = Int32(masked[0] ^ mask)
-        for line in maps.split(separator: "\n") {
+        for line in Set(regions).sorted() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2, fields[1].hasPrefix("rw") else { continue }
             let bounds = fields[0].split(separator: "-")

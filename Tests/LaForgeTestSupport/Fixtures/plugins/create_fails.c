@@ -26,7 +26,8 @@ static void logging_destroy(laforge_instance *instance) {
 
 static const laforge_audit_sink_vtable sink = {
     sizeof(laforge_audit_sink_vtable), LAFORGE_THREADING_SERIAL, FIXTURE_SINK_SCHEMA,
-    failing_create, fixture_sink_write, NULL, NULL, fixture_sink_last_error, logging_destroy, NULL};
+    failing_create, fixture_sink_write, NULL, NULL, fixture_sink_last_error, logging_destroy, NULL,
+    NULL};
 
 static const laforge_plugin_descriptor descriptor =
     FIXTURE_DESCRIPTOR(sizeof(laforge_plugin_descriptor), 1, 0, "create_fails",

@@ -67,12 +67,12 @@ static FIXTURE_UNUSED void fixture_sink_destroy(laforge_instance *instance) {
     free(instance);
 }
 
-/* A complete sink vtable with the given create and write (flush, health and read_back are
- * optional), declared 1.0-sized as a plugin built against the 1.0 header would. */
+/* A complete sink vtable with the given create and write (flush, health, read_back and reopen
+ * are optional), declared 1.0-sized as a plugin built against the 1.0 header would. */
 #define FIXTURE_SINK_VTABLE(schema, create_fn, write_fn)                                       \
     {                                                                                          \
         LAFORGE_AUDIT_SINK_VTABLE_SIZE_1_0, LAFORGE_THREADING_SERIAL, schema, create_fn,       \
-            write_fn, NULL, NULL, fixture_sink_last_error, fixture_sink_destroy, NULL          \
+            write_fn, NULL, NULL, fixture_sink_last_error, fixture_sink_destroy, NULL, NULL    \
     }
 
 /* A 1.0 descriptor offering `caps` with the given vtables. */

@@ -177,7 +177,7 @@ static void flaky_destroy(laforge_instance *instance) { free(instance); }
 
 static const laforge_audit_sink_vtable flaky_vtable = {
     sizeof(laforge_audit_sink_vtable), LAFORGE_THREADING_SERIAL, flaky_schema, flaky_create, flaky_write, NULL, NULL,
-    flaky_last_error, flaky_destroy, NULL};
+    flaky_last_error, flaky_destroy, NULL, NULL};
 
 static const laforge_plugin_descriptor flaky_descriptor =
     FIXTURE_DESCRIPTOR(sizeof(laforge_plugin_descriptor), LAFORGE_ABI_VERSION_MAJOR, LAFORGE_ABI_VERSION_MINOR,

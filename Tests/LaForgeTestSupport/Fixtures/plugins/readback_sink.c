@@ -238,7 +238,7 @@ static void readback_destroy(laforge_instance *instance) { free(instance); }
 
 static const laforge_audit_sink_vtable readback_vtable = {
     sizeof(laforge_audit_sink_vtable), LAFORGE_THREADING_SERIAL, readback_schema, readback_create, readback_write,
-    NULL, NULL, readback_last_error, readback_destroy, readback_read_back};
+    NULL, NULL, readback_last_error, readback_destroy, readback_read_back, NULL};
 
 static const laforge_plugin_descriptor readback_descriptor =
     FIXTURE_DESCRIPTOR(sizeof(laforge_plugin_descriptor), LAFORGE_ABI_VERSION_MAJOR, 0, "readback_sink",

@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""An independent verifier of LaForge audit stores, written from docs/FORMATS.md alone.
+
+    verify.py --key checkpoint.pub [--origin O] [--chain ID] [--strict] JOURNAL_DIR
+    verify.py --key checkpoint.pub [...] --file PATH        (a FileSink set: PATH.1 ... PATH)
+
+Prints one JSON report (valid, entries, checkpoints, uncovered_entries, warnings, failure with
+kind and seq) and exits 0 when the store verifies, 1 when it does not, 2 on bad usage.
+Needs Python 3.9+ and the `cryptography` package (Ed25519).
+"""
+import argparse, base64, hashlib, json, os, re, struct, sys
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+LOOKAHEAD = 4096
+MAX_PAYLOAD = 16 << 20
+ENTRY_TAIL = re.compile(rb',"prev_hash":"([0-9a-fA-F]{64})","seq":([0-9]{1,19}),"v":1\}\Z')
+sha = lambda *parts: hashlib.sha256(b"".join(parts)).digest()
+leaf = lambda data: sha(b"\x00", data)
+node = lambda left, right: sha(b"\x01", left, right)
+
+
+class Failed(Exception):
+    def __init__(self, kind, seq, message):
+        super().__init__(message)
+        self.kind, self.seq, self.message = kind, seq, message
+
+
+def load_key(path):
+    name, key_id, blob = open(path, encoding="utf-8").read().strip().split("+", 2)
+    raw = base64.b64decode(blob, validate=True)
+    if len(raw) != 33 or raw[0] != 1:
+        sys.exit("verify.py: %s is not a verifier key (base64 of 0x01 and 32 bytes)" % path)
+    computed = sha(name.encode(), b"\n\x01", raw[1:])[:4]
+    if computed.hex() != key_id.lower():
+        sys.exit("verify.py: %s: key id %s does not match the key" % (path, key_id))
+    return name, computed, Ed25519PublicKey.from_public_bytes(raw[1:])
+
+
+class Verifier:
+    def __init__(self, keys, origin, chain, strict, whole_store):
+        self.keys, self.origin, self.chain, self.strict = keys, origin, chain, strict
+        self.whole_store = whole_store
+        self.border = []  # frontier: (subtree size, hash), largest first
+        self.size = 0
+        self.expected = None
+        self.previous = None
+        self.entries = self.checkpoints = 0
+        self.last_checkpoint = None
+        self.warnings = []
+        self.torn = None
+
+    def append(self, leaf_hash):
+        self.border.append((1, leaf_hash))
+        while len(self.border) > 1 and self.border[-1][0] == self.border[-2][0]:
+            (count, right), (_, left) = self.border.pop(), self.border.pop()
+            self.border.append((count * 2, node(left, right)))
+        self.size += 1
+
+    def root(self):
+        if not self.border:
+            return sha(b"")
+        value = self.border[-1][1]
+        for _, left in reversed(self.border[:-1]):
+            value = node(left, value)
+        return value
+
+    def run(self, records):
+        """records: a list of ("entry", bytes) / ("checkpoint", note text) in storage order."""
+        index = 0
+        while index < len(records):
+            kind, data = records[index]
+            seq = self.entry(data) if kind == "entry" else self.checkpoint(data)
+            if seq is not None:  # a gap: look ahead for the entry expected
+                ahead = records[index + 1:index + 1 + LOOKAHEAD]
+                for kind2, data2 in ahead:
+                    if kind2 == "entry" and self.link(data2)[1] == self.expected:
+                        raise Failed("reordered", self.expected, "entry %d comes after a later record" % self.expected)
+                raise Failed("entry_missing", self.expected, "entries from %d are missing (next present: %d)" % (self.expected, seq))
+            index += 1
+
+    def link(self, data):
+        tail = ENTRY_TAIL.search(data)
+        if len(data) <= 90 or not data.startswith(b'{"chain":"') or tail is None or b'"' not in data[10:]:
+            return None, None, None
+        return data[10:data.index(b'"', 10)].decode("utf-8", "replace"), int(tail.group(2)), bytes.fromhex(tail.group(1).decode())
+
+    def entry(self, data):
+        chain, seq, prev = self.link(data)
+        if seq is None:
+            raise Failed("content_changed", self.expected, "not a canonical audit entry")
+        if self.chain is None:
+            self.chain = chain
+        if chain != self.chain:
+            raise Failed("content_changed", seq, "belongs to chain %r, not %r" % (chain, self.chain))
+        if self.expected is None:
+            if seq != 0:
+                raise Failed("entry_missing", 0, "the input starts at entry %d" % seq)
+            self.expected = 0
+        if seq > self.expected:
+            return seq
+        if seq < self.expected:
+            raise Failed("reordered", seq, "entry %d appears again" % seq)
+        if seq == 0 and prev != bytes(32):
+            raise Failed("content_changed", 0, "the first entry's prev_hash must be all zeros")
+        if self.previous is not None and prev != self.previous:
+            differing = sum(a != b for a, b in zip(self.previous.hex(), prev.hex()))
+            blamed = seq if differing <= 32 else seq - 1
+            raise Failed("content_changed", blamed, "the link between entries %d and %d is broken" % (seq - 1, seq))
+        self.previous = leaf(data)
+        self.append(self.previous)
+        self.expected = seq + 1
+        self.entries += 1
+        return None
+
+    def open_note(self, note):
+        """The verified (origin, size, root, extensions), or Failed("checkpoint_forged")."""
+        claimed = note.split("\n")[1] if note.count("\n") >= 1 else ""
+        size = int(claimed) if claimed.isdigit() else None
+        forged = lambda why: Failed("checkpoint_forged", size, why)
+        raw = note.encode("utf-8")
+        if any(b < 0x20 and b != 0x0A or b == 0x7F for b in raw):
+            raise forged("control character in the note")
+        split = raw.rfind(b"\n\n")
+        if split < 0 or not raw.endswith(b"\n") or split + 2 >= len(raw):
+            raise forged("no signature block")
+        text, trusted = raw[:split + 1], 0
+        for line in raw[split + 2:-1].split(b"\n"):
+            if not line.startswith("— ".encode()) or b" " not in line[4:]:
+                raise forged("malformed signature line")
+            name, blob = line[4:].split(b" ", 1)
+            try:
+                blob = base64.b64decode(blob, validate=True)
+            except ValueError:
+                raise forged("signature is not base64")
+            for key_name, key_id, public in self.keys:
+                if key_name.encode() == name and key_id == blob[:4]:
+                    try:
+                        public.verify(blob[4:], text)
+                    except InvalidSignature:
+                        raise forged("a signature by %s does not verify" % key_name)
+                    trusted += 1
+        if not trusted:
+            raise forged("no signature by a trusted key")
+        lines = text.decode("utf-8")[:-1].split("\n")
+        if len(lines) < 3 or size is None or str(size) != lines[1]:
+            raise Failed("checkpoint_inconsistent", size, "not a checkpoint body")
+        root = base64.b64decode(lines[2])
+        if self.origin is not None and lines[0] != self.origin:
+            raise Failed("checkpoint_inconsistent", size, "origin %r" % lines[0])
+        return size, root, lines[3:]
+
+    def checkpoint(self, note):
+        size, root, extensions = self.open_note(note)
+        if self.last_checkpoint is not None and size < self.last_checkpoint:
+            raise Failed("checkpoint_inconsistent", size, "checkpoints only grow")
+        if self.expected is None:
+            if self.whole_store:
+                raise Failed("entry_missing", 0, "the store starts at a checkpoint, not at entry 0")
+            carried = [e for e in extensions if e.startswith("laforge-frontier ")]
+            frontier = base64.b64decode(carried[0].split(" ", 1)[1]) if carried else b""
+            count = struct.unpack(">Q", frontier[:8])[0] if len(frontier) >= 8 else -1
+            if count != size or len(frontier) != 8 + 32 * bin(count).count("1"):
+                raise Failed("malformed", size, "the starting checkpoint carries no usable frontier")
+            hashes = [frontier[8 + 32 * i:40 + 32 * i] for i in range(bin(count).count("1"))]
+            bits = [1 << b for b in range(63, -1, -1) if count >> b & 1]
+            self.border, self.size, self.expected = list(zip(bits, hashes)), count, count
+            if self.root() != root:
+                raise Failed("checkpoint_inconsistent", size, "the frontier does not match its root")
+        if size > self.size:
+            return size
+        if size < self.size:
+            raise Failed("checkpoint_inconsistent", size, "checkpoint of size %d is out of place" % size)
+        if self.root() != root:
+            raise Failed("content_changed", max(size, 1) - 1, "the entries do not give the signed root")
+        self.checkpoints += 1
+        self.last_checkpoint = size
+        return None
+
+    def finish(self):
+        uncovered = self.size - (self.last_checkpoint or 0)
+        if uncovered > 0:
+            if self.strict:
+                raise Failed("not_covered", self.last_checkpoint or 0, "%d entries no checkpoint covers" % uncovered)
+            self.warnings.append("%d entries are not covered by a checkpoint" % uncovered)
+        if self.torn:
+            if self.strict:
+                raise Failed("malformed", self.size, "a torn tail")
+            self.warnings.append("torn tail: " + self.torn)
+        return uncovered
+
+
+def journal_records(directory, verifier):
+    """The journal's records in storage order, frame problems raised at their seq; the
+    checkpoints.log problem (if any) is returned to be reported after the walk."""
+    data = open(os.path.join(directory, "checkpoints.log"), "rb").read() if os.path.exists(os.path.join(directory, "checkpoints.log")) else b""
+    checkpoints, offset, problem, previous = [], 0, None, None
+    while offset < len(data):
+        rest = data[offset:]
+        magic_ok = rest[:16][:4] == b"LFC1"[:len(rest[:4])]
+        length = struct.unpack("<I", rest[4:8])[0] if len(rest) >= 16 else None
+        if length is None or rest[:4] != b"LFC1" or length > MAX_PAYLOAD:
+            problem = ("torn", None) if len(rest) < 16 and magic_ok else ("changed", previous)
+            break
+        if len(rest) < 48 + length:
+            problem = ("torn", None)
+            break
+        size, payload = struct.unpack("<Q", rest[8:16])[0], rest[16:16 + length]
+        if sha(rest[8:16], payload) != rest[16 + length:48 + length]:
+            problem = ("changed", size, payload)
+            break
+        if previous is not None and size < previous:
+            problem = ("changed", size)
+            break
+        checkpoints.append((size, json.loads(payload)["note"]))
+        previous, offset = size, offset + 48 + length
+    names = sorted(n for n in os.listdir(directory) if re.fullmatch(r"entries-[0-9]{20}\.seg", n))
+    records, expected, previous_hash = [("checkpoint", n) for s, n in checkpoints if s == 0], 0, bytes(32)
+    pending = [c for c in checkpoints if c[0] > 0]
+    for number, name in enumerate(names):
+        first, last = int(name[8:28]), number == len(names) - 1
+        if first != expected:
+            raise Failed("entry_missing" if first > expected else "reordered", expected if first > expected else first, name + " starts at seq %d" % first)
+        data, offset = open(os.path.join(directory, name), "rb").read(), 0
+        while offset < len(data):
+            rest = data[offset:]
+            length = struct.unpack("<I", rest[4:8])[0] if len(rest) >= 80 else None
+            if length is None or rest[:4] != b"LFJ1" or length > MAX_PAYLOAD:
+                if last and len(rest) < 80 and rest[:4] == b"LFJ1"[:len(rest[:4])]:
+                    verifier.torn = "%s at byte %d" % (name, offset)
+                    return records + [("checkpoint", n) for _, n in pending], problem
+                raise Failed("content_changed", expected, "entry %d's frame is not a frame" % expected)
+            if len(rest) < 80 + length:
+                if last:
+                    verifier.torn = "%s at byte %d" % (name, offset)
+                    return records + [("checkpoint", n) for _, n in pending], problem
+                raise Failed("content_changed", expected, "entry %d's frame runs past its segment" % expected)
+            payload = rest[80:80 + length]
+            if leaf(payload) != rest[16:48]:
+                raise Failed("content_changed", expected, "entry %d's stored hash does not match" % expected)
+            if struct.unpack("<Q", rest[8:16])[0] != expected:
+                header_seq = struct.unpack("<Q", rest[8:16])[0]
+                raise Failed("reordered" if header_seq < expected else "entry_missing", expected, "frame holds entry %d" % header_seq)
+            if rest[48:80] != previous_hash:
+                raise Failed("content_changed", expected, "entry %d's prev_hash is not the previous hash" % expected)
+            records.append(("entry", payload))
+            previous_hash, expected, offset = rest[16:48], expected + 1, offset + 80 + length
+            while pending and pending[0][0] <= expected:
+                records.append(("checkpoint", pending.pop(0)[1]))
+    return records + [("checkpoint", n) for _, n in pending], problem
+
+
+def file_records(path, alone):
+    """The records of PATH.1 ... PATH (or of PATH alone: a numbered file, or `alone`)."""
+    name, folder = os.path.basename(path), os.path.dirname(path) or "."
+    rotated = sorted((int(n[len(name) + 1:]), n) for n in os.listdir(folder) if n.startswith(name + ".") and n[len(name) + 1:].isdigit())
+    records = []
+    for file in [path] if alone else [os.path.join(folder, n) for _, n in rotated] + [path]:
+        data = open(file, "rb").read()
+        lines = data.split(b"\n")
+        if lines[-1]:
+            records.append(("malformed", file))
+            break
+        for line in lines[:-1]:
+            if line.startswith(b'{"checkpoint":'):
+                try:
+                    value = json.loads(line).get("checkpoint")
+                except ValueError:
+                    value = None
+                records.append(("checkpoint", value) if isinstance(value, str) else ("malformed", file))
+            else:
+                records.append(("entry", line))
+    return records
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--key", action="append", required=True)
+    parser.add_argument("--origin"), parser.add_argument("--chain"), parser.add_argument("--file")
+    parser.add_argument("--strict", action="store_true")
+    parser.add_argument("--from-checkpoint", action="store_true", help="the set's first files were pruned")
+    parser.add_argument("journal", nargs="?")
+    args = parser.parse_args()
+    if (args.file is None) == (args.journal is None):
+        parser.error("give a journal directory or --file PATH")
+    numbered = bool(args.file) and os.path.basename(args.file).rsplit(".", 1)[-1].isdigit()
+    whole = not (numbered or args.from_checkpoint)
+    verifier = Verifier([load_key(k) for k in args.key], args.origin, args.chain, args.strict, whole)
+    report = {"valid": True}
+    try:
+        problem = None
+        if args.file:
+            records = file_records(args.file, numbered)
+        else:
+            records, problem = journal_records(args.journal, verifier)
+        if verifier.origin is None:
+            first = next((d for k, d in records if k == "entry"), None)
+            chain = verifier.chain or (verifier.link(first)[0] if first else None)
+            verifier.origin = "laforge/%s" % chain if chain else None
+        malformed = next((i for i, r in enumerate(records) if r[0] == "malformed"), None)
+        verifier.run(records[:malformed])
+        if malformed is not None:
+            raise Failed("malformed", verifier.expected, "a line that is no record, or a last line without newline")
+        if problem and problem[0] == "torn":
+            verifier.torn = "checkpoints.log"
+        elif problem:
+            size = problem[1]
+            if len(problem) == 3:
+                try:
+                    size = verifier.open_note(json.loads(problem[2])["note"])[0]
+                except (Failed, ValueError, KeyError, TypeError):
+                    pass
+            raise Failed("checkpoint_forged", size, "a checkpoint frame of checkpoints.log was changed")
+        report["uncovered_entries"] = verifier.finish()
+    except Failed as failure:
+        report["valid"] = False
+        report["failure"] = {"kind": failure.kind, "seq": failure.seq, "message": failure.message}
+    report.update(entries=verifier.entries, checkpoints=verifier.checkpoints, warnings=verifier.warnings)
+    print(json.dumps(report, sort_keys=True))
+    sys.exit(0 if report["valid"] else 1)
+
+
+if __name__ == "__main__":
+    main()
