@@ -10,8 +10,8 @@ import ServiceLifecycle
 
 /// `laforge serve`: opens the host, listens on the Unix socket and runs until SIGTERM or SIGINT,
 /// then drains: stops accepting, finishes the requests in progress, signs a final checkpoint,
-/// gives the sinks until `serve.shutdown_timeout_ms` to catch up and exits. SIGHUP reloads what
-/// can change safely (`serve.clients`, `max_in_flight`, `max_body_bytes`) and logs what needs a
+/// gives the sinks until `serve.shutdown_timeout_ms` to catch up and exits. SIGHUP reopens the
+/// sinks (logrotate) and reloads what can change safely (`serve.clients`, `max_in_flight`, `max_body_bytes`) and logs what needs a
 /// restart. Readiness and stopping go to systemd through `NOTIFY_SOCKET` when it is set.
 public enum LaForgeServe {
     public struct Failure: Error, CustomStringConvertible {
@@ -62,6 +62,9 @@ public enum LaForgeServe {
             logger.notice("laforge serve: stopping (finishing requests in progress)")
             Task { await group.triggerGracefulShutdown() }
         } reload: {
+            // SIGHUP is logrotate's signal too: sinks reopen their files (ABI 1.2 reopen), as
+            // `audit deliver --follow` does, then the settings that may change are reloaded.
+            host.runtime.plugins.reopenSinks()
             reloadSettings(api: api, configPath: configPath, running: config, logger: logger)
         }
         let watchdog = notifier.watchdogInterval.map { interval in

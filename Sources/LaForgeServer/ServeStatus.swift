@@ -24,14 +24,18 @@ public enum ServeStatus {
     /// how long the oldest undelivered entry has waited, dead letters from the dead-letter files.
     /// Retries, refusals and the last error live only in a running process and read as 0/none.
     public static func fromStateDirectory(config: LaForgeConfig) throws(AuditLogError) -> JSONValue {
-        // Read-only, as `laforge audit status`: the files are read, nothing is opened as a writer.
-        let status = try AuditStatus.read(config: config)
-        let journal = JournalFileReader(directory: (config.stateDir as NSString).appendingPathComponent("journal"))
-        let checkpoint = (try? journal.extent()).flatMap { journal.checkpoints(upTo: $0.checkpointLogSize).frames.last?.0 }
         let reader = try AuditReader.open(config: config)
-        let sinks = status.sinks.map { sink -> SinkDeliveryStatus in
+        let size = try reader.size()
+        // Read-only, as the CLI reads: the journal's files, never a writer's handle.
+        let files = JournalFileReader(directory: reader.directory)
+        var checkpoint: StoredCheckpoint?
+        if let extent = try? files.extent() { checkpoint = files.checkpoints(upTo: extent.checkpointLogSize).frames.last?.0 }
+        let cursors = CursorStore(stateDirectory: config.stateDir)
+        let sinks = config.sinks.map { sink -> SinkDeliveryStatus in
+            let next = ((try? cursors.load(sink.name)) ?? nil)?.nextSeq ?? 0
+            let lag = size > next ? size - next : 0
             var waited = 0.0
-            if sink.lag > 0, let entry = try? reader.scan(from: sink.nextSeq, limit: 1).first,
+            if lag > 0, let entry = try? reader.scan(from: next, limit: 1).first,
                 let parsed = try? AuditEntry.parse(entry.payload), let text = parsed.event["timestamp"]?.stringValue,
                 let time = AuditTimestamp(rfc3339: text)
             {
@@ -39,10 +43,8 @@ public enum ServeStatus {
             }
             let deadLetterFile = DeadLetterFile(stateDirectory: config.stateDir, sink: sink.name).path
             let deadLetters = ((try? String(contentsOfFile: deadLetterFile, encoding: .utf8)) ?? "").split(separator: "\n").count
-            return SinkDeliveryStatus(sink: sink.name, lagEntries: sink.lag, lagSeconds: waited, deadLetters: UInt64(deadLetters))
+            return SinkDeliveryStatus(sink: sink.name, lagEntries: lag, lagSeconds: waited, deadLetters: UInt64(deadLetters))
         }
-        return body(
-            source: "state_directory", sinks: sinks, journalEntries: status.entries, checkpoint: checkpoint,
-            plugins: config.pluginInstances.count)
+        return body(source: "state_directory", sinks: sinks, journalEntries: size, checkpoint: checkpoint, plugins: config.pluginInstances.count)
     }
 }

@@ -13,25 +13,28 @@ import Testing
     @Test func pastMaxInFlightTheAnswerIs503WithRetryAfter() throws {
         let sandbox = try AuditSandbox()
         let server = try RunningServer(sandbox: sandbox, serve: RunningServer.serveSection(extra: "  max_in_flight: 1\n"))
-        // One request holds the only slot while its body trickles in (64 KiB at 8 KiB/s).
+        // One request holds the only slot while its body trickles in (128 KiB at 8 KiB/s).
         let body = sandbox.root + "/slow.ndjson"
-        try String(repeating: auditEventLine(user: "slow") + "\n", count: 64 * 1024 / 60).write(toFile: body, atomically: true, encoding: .utf8)
+        try String(repeating: auditEventLine(user: "slow") + "\n", count: 128 * 1024 / 60).write(toFile: body, atomically: true, encoding: .utf8)
         let slow = Process()
         slow.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         slow.arguments = ["-sS", "--unix-socket", server.socketPath, "--limit-rate", "8k", "-H", "Content-Type: application/x-ndjson",
                           "--data-binary", "@" + body, "-o", "/dev/null", "http://localhost/v1/audit/events"]
         try slow.run()
-        var busy: RunningServer.Answer?
-        _ = eventually(within: 8) {
-            guard let answer = try? server.request("POST", "/v1/audit/events", body: auditEventLine(user: "fast")) else { return false }
-            if answer.status == 503 { busy = answer }
-            return answer.status == 503
+        // Only once it holds the slot (probes are not counted, so /metrics can tell) does the
+        // next request come: it must be turned away.
+        let holding = eventually(within: 15) {
+            (try? server.request("GET", "/metrics").body.contains("laforge_serve_in_flight_requests 1")) == true
         }
+        #expect(holding, "the slow request never held the slot")
+        let busy: RunningServer.Answer? = try server.request("POST", "/v1/audit/events", body: auditEventLine(user: "fast"))
+        #expect(busy?.status == 503, "\(busy?.body ?? "")")
         let refused = try #require(busy)
         #expect(refused.headers.lowercased().contains("retry-after: 1"), "\(refused.headers)")
         #expect(refused.json?["error"]?["reason"]?.stringValue?.contains("serve.max_in_flight") == true)
         // Probes are not counted against the limit.
         #expect(try server.request("GET", "/healthz").status == 200)
+        slow.terminate()
         slow.waitUntilExit()
         #expect(server.stop() == 0)
     }

@@ -8,6 +8,7 @@ Exits with schemathesis's status.
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 
 
@@ -53,7 +54,9 @@ def main():
         "--workers", "1",
         "--no-color",
     ]
-    sys.exit(subprocess.call(command))
+    # schemathesis keeps a cache in its working directory: a scratch one, not the repository.
+    with tempfile.TemporaryDirectory() as scratch:
+        sys.exit(subprocess.call(command, cwd=scratch))
 
 
 if __name__ == "__main__":
