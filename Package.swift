@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "laforge", targets: ["laforge"]),
         .library(name: "LaForgeHost", targets: ["LaForgeHost"]),
         .library(name: "LaForgeServer", targets: ["LaForgeServer"]),
+        .library(name: "LaForgeClient", targets: ["LaForgeClient"]),
         // Plugins are shared libraries the host dlopens; `swift build` puts them beside `laforge`.
         .library(name: "FileSink", type: .dynamic, targets: ["FileSink"]),
         .library(name: "PostgresAudit", type: .dynamic, targets: ["PostgresAudit"]),
@@ -140,11 +141,15 @@ let package = Package(
             ],
             path: "Sources/LaForgeServer"),
 
+        // The Swift client of `laforge serve`'s API over its Unix socket (for the compiler and
+        // Swift services); on the project's HTTP client, independent of the host.
+        .target(name: "LaForgeClient", dependencies: ["HTTPClient"], path: "Sources/LaForgeClient"),
+
         // The CLI only parses arguments and prints; every decision lives in LaForgeHost.
         .executableTarget(
             name: "laforge",
             dependencies: [
-                "LaForgeHost", "LaForgeServer",
+                "LaForgeHost", "LaForgeServer", "LaForgeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -181,7 +186,7 @@ let package = Package(
         .executableTarget(
             name: "laforge-bench",
             dependencies: [
-                "LaForgeHost", "PluginABI", "CSodium", "HTTPClient", "OpenSSLCrypto",
+                "LaForgeHost", "LaForgeClient", "PluginABI", "CSodium", "HTTPClient", "OpenSSLCrypto",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/laforge-bench"),
@@ -218,7 +223,7 @@ let package = Package(
         .testTarget(name: "LaForgeIdentityTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeIdentityTests"),
         .testTarget(name: "LaForgeJournalTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeJournalTests"),
         .testTarget(name: "LaForgePluginsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgePluginsTests"),
-        .testTarget(name: "LaForgeServerTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeServerTests"),
+        .testTarget(name: "LaForgeServerTests", dependencies: testSupportDependencies + ["LaForgeTestSupport", "LaForgeClient"], path: "Tests/LaForgeServerTests"),
         .testTarget(name: "LaForgeSecretsTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/LaForgeSecretsTests"),
         .testTarget(name: "OIDCConnectorTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/OIDCConnectorTests"),
         .testTarget(name: "PostgresAuditTests", dependencies: testSupportDependencies + ["LaForgeTestSupport"], path: "Tests/PostgresAuditTests"),

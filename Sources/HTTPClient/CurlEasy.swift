@@ -40,6 +40,7 @@ final class CurlEasy {
         if let key = options.tls.clientKey { try set(CURLOPT_SSLKEY, key) }
         if let pin = options.tls.pinnedPublicKey { try set(CURLOPT_PINNEDPUBLICKEY, pin) }
         try set(CURLOPT_USERAGENT, options.userAgent)
+        if let socket = options.unixSocketPath { try set(CURLOPT_UNIX_SOCKET_PATH, socket) }
     }
 
     func set(_ option: CURLoption, _ value: Int) throws(HTTPClientError) {

@@ -33,6 +33,9 @@ public struct HTTPClientOptions: Sendable {
     /// Bodies larger than this fail with `.responseTooLarge` (a hostile or broken server must not
     /// make the client allocate without bound).
     public var maxResponseBytes = 16 << 20
+    /// Connect to this Unix domain socket instead of the URL's host (`laforge serve`'s API);
+    /// the URL still gives the path and the Host header.
+    public var unixSocketPath: String?
 
     public init(
         tls: TLSOptions = TLSOptions(), connectTimeoutMilliseconds: Int = 5_000, totalTimeoutMilliseconds: Int = 30_000,

@@ -40,6 +40,8 @@ public enum LaForgeServe {
         router.middlewares.add(CallerMiddleware(api: api))
         api.addAuditRoutes(to: router)
         api.addServiceRoutes(to: router)
+        api.addSecretRoutes(to: router)
+        api.addGuardRoutes(to: router)
 
         let notifier = SystemdNotifier()
         let app = Application(

@@ -97,13 +97,7 @@ extension ServeAPI {
         let (sinks, size, checkpoint) = try await work.run { () throws -> ([SinkDeliveryStatus], UInt64, StoredCheckpoint?) in
             (host.runtime.deliveryStatus(), try host.log.journal.currentSize(), try host.log.journal.checkpoints().last)
         }
-        let body: JSONValue = .object([
-            "status": .string(sinks.contains(where: \.failing) ? "degraded" : "ready"), "journal_entries": .number(Double(size)),
-            "checkpoint_size": .number(Double(checkpoint?.size ?? 0)),
-            "newest_covered": .bool((checkpoint?.size ?? 0) == size),
-            "plugins": .number(Double(host.config.pluginInstances.count)),
-            "sinks": .array(sinks.map { $0.jsonValue() }),
-        ])
+        let body = ServeStatus.body(source: "server", sinks: sinks, journalEntries: size, checkpoint: checkpoint, plugins: host.config.pluginInstances.count)
         return jsonResponse(body)
     }
 

@@ -32,6 +32,8 @@ case "webhook":
     WebhookBenchmark(arguments: Array(arguments.dropFirst())).run()
 case "token":
     TokenBenchmark(arguments: Array(arguments.dropFirst())).run()
+case "serve":
+    ServeBenchmark(arguments: Array(arguments.dropFirst())).run()
 default:
     FileHandle.standardError.write(Data("""
         usage: laforge-bench abi [--iterations N] [--batch N]
@@ -42,6 +44,7 @@ default:
                laforge-bench envelope [--fields N] [--bytes N] [--rounds N]
                laforge-bench webhook [--events N] [--rounds N] [--down-seconds S]
                laforge-bench token [--validations N] [--rounds N]
+               laforge-bench serve [--seconds S] [--clients N] [--raw-seconds S]
           abi        per-call cost of a batch write through the C ABI vs a direct C call and a Swift
                      protocol call; host start-up time with every plugin loaded
           ingest     durable ingest through `laforge audit emit --stdin` (journal, then FileSink) vs
@@ -60,6 +63,9 @@ default:
                      POSTing the same bodies; RSS while the receiver is down
           token      bearer-token validations/s through the OIDC connector (warm JWKS cache) vs
                      raw RS256 verification of the same token with OpenSSL
+          serve      durable single-event emits to `laforge serve` over its Unix socket (kept-alive
+                     connections) at 1/16/64/256 clients: events/s, p50/p99/p99.9, server RSS, vs
+                     the disk's group-commit limit at the same group size (bench/fsync-limit.c)
         Build first: swift build -c release, then .build/release/laforge-bench COMMAND.
 
         """.utf8))

@@ -251,7 +251,8 @@ typedef struct laforge_audit_batch {
 
 typedef struct laforge_audit_sink_vtable {
     uint32_t struct_size;
-    /* LAFORGE_THREADING_SERIAL or LAFORGE_THREADING_CONCURRENT (for write, flush, health). */
+    /* LAFORGE_THREADING_SERIAL or LAFORGE_THREADING_CONCURRENT (for write, flush, health,
+     * read_back and reopen). */
     uint32_t threading;
 
     /* JSON Schema (draft 2020-12 subset, see docs/ABI.md) of this capability's configuration,

@@ -10,22 +10,7 @@ import Testing
     @Test func tokensAreValidatedMappedAndDecidedAndDenialsRecorded() throws {
         let issuer = try ControlledIssuer()
         let sandbox = try IdentitySandbox()
-        try sandbox.writeConfig(
-            connector: """
-                        issuer: \(issuer.url)
-                        client_id: laforge
-                """,
-            rest: """
-                  claims_to_roles:
-                    - claim: sub
-                      value: alice
-                      roles: [readers]
-                  roles:
-                    - name: readers
-                      allow:
-                        - actions: [audit.read]
-                          resources: ["tenant/acme/*"]
-                """)
+        try sandbox.writeReadersConfig(issuer: issuer.url, resources: "tenant/acme/*")
         let runtime = try LaForgeRuntime.open(
             configPath: sandbox.configPath, options: .init(pluginDirectory: CLIRunner.buildDirectory, logger: CapturedLog().logger))
         let token = try issuer.forge(claims: ["aud": "laforge", "sub": "alice"])

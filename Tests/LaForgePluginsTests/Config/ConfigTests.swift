@@ -93,7 +93,7 @@ import Testing
         let far = configError("version: 1\ncolour: blue\n")
         #expect(
             far?.description
-                == "config/laforge.yaml:2:1: colour: unknown key; valid keys are: version, mode, state_dir, plugin_dir, trusted_keys, secret_backends, audit, snapshots, approvals, identity"
+                == "config/laforge.yaml:2:1: colour: unknown key; valid keys are: version, mode, state_dir, plugin_dir, trusted_keys, secret_backends, audit, snapshots, approvals, identity, serve"
         )
         #expect(far?.suggestion == nil)
     }

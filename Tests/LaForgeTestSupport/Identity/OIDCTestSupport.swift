@@ -133,6 +133,28 @@ final class IdentitySandbox {
         return configPath
     }
 
+    /// The connector for `issuer` (client `laforge`) and one role, `readers`, that the subject
+    /// `alice` holds and that allows `audit.read` on `resources`.
+    @discardableResult
+    func writeReadersConfig(issuer: String, resources: String) throws -> String {
+        try writeConfig(
+            connector: """
+                        issuer: \(issuer)
+                        client_id: laforge
+                """,
+            rest: """
+                  claims_to_roles:
+                    - claim: sub
+                      value: alice
+                      roles: [readers]
+                  roles:
+                    - name: readers
+                      allow:
+                        - actions: [audit.read]
+                          resources: ["\(resources)"]
+                """)
+    }
+
     func runtime(log: CapturedLog = CapturedLog()) throws -> PluginRuntime {
         let config = try LaForgeConfig.load(path: configPath)
         return try PluginRuntime.start(config: config, options: .init(pluginDirectory: CLIRunner.buildDirectory, logger: log.logger))

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Compiles C plugin sources into shared libraries for tests, once per source per test process.
 ///
@@ -32,8 +31,12 @@ enum CPluginBuilder {
         return directory
     }()
 
-    /// Built libraries (or the failure) by the source's standardized path.
-    private static let cache = Mutex<[String: Result<URL, CPluginBuildError>]>([:])
+    /// Built libraries (or the failure) by the source's standardized path, under `cacheLock`.
+    /// An NSLock (a pthread mutex), not Synchronization's Mutex: ThreadSanitizer sees pthread
+    /// locking but not Mutex's futex on Linux, and reported every use from two test threads as a
+    /// race (scripts/sanitize runs these tests under TSan).
+    nonisolated(unsafe) private static var cache: [String: Result<URL, CPluginBuildError>] = [:]
+    private static let cacheLock = NSLock()
 
     /// Returns the path of a shared library compiled from `source`, compiling it on first use.
     ///
@@ -41,10 +44,10 @@ enum CPluginBuilder {
     /// the first build instead of starting its own, and a failed build is not retried.
     static func build(_ source: URL) throws(CPluginBuildError) -> URL {
         let key = source.standardizedFileURL.path
-        let result = cache.withLock { built -> Result<URL, CPluginBuildError> in
-            if let existing = built[key] { return existing }
+        let result = cacheLock.withLock { () -> Result<URL, CPluginBuildError> in
+            if let existing = cache[key] { return existing }
             let outcome = Result { () throws(CPluginBuildError) -> URL in try compile(source) }
-            built[key] = outcome
+            cache[key] = outcome
             return outcome
         }
         return try result.get()

@@ -10,16 +10,23 @@ import Glibc
 /// byte by byte against it unmasked on the fly (candidates found with memchr on the first byte).
 enum ProcessMemoryScan {
     static func contains(masked: [UInt8], mask: UInt8) throws -> Bool {
-        let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+        // /proc/self/maps is not read atomically: while other test threads map and unmap, one
+        // read can miss a region. Two reads, united, make a miss far less likely.
+        var regions: [Substring] = []
+        for _ in 0..<2 {
+            let maps = try String(contentsOfFile: "/proc/self/maps", encoding: .utf8)
+            regions += maps.split(separator: "\n")
+        }
         let memory = open("/proc/self/mem", O_RDONLY)
         guard memory >= 0 else { throw AuditTestFailure("cannot open /proc/self/mem: \(String(cString: strerror(errno)))") }
         defer { close(memory) }
         let chunkSize = 1 << 22
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize + masked.count, alignment: 16)
         defer { scratch.deallocate() }
         let bytes = scratch.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let first = Int32(masked[0] ^ mask)
-        for line in maps.split(separator: "\n") {
+        for line in Set(regions).sorted() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2, fields[1].hasPrefix("rw") else { continue }
             let bounds = fields[0].split(separator: "-")
@@ -27,7 +34,12 @@ enum ProcessMemoryScan {
             while start < end {
                 let count = Int(min(UInt(chunkSize + masked.count), end - start))
                 let read = pread(memory, scratch.baseAddress!, count, off_t(Int64(bitPattern: UInt64(start))))
-                guard read > 0 else { break }
+                guard read > 0 else {
+                    // A page unmapped since maps was read (other threads allocate and free while
+                    // the scan runs): skip that page, not the rest of the region.
+                    start += UInt(pageSize)
+                    continue
+                }
                 var offset = 0
                 while offset + masked.count <= read, let hit = memchr(bytes + offset, first, read - masked.count + 1 - offset) {
                     let position = UnsafeMutableRawPointer(hit).assumingMemoryBound(to: UInt8.self) - bytes
@@ -39,7 +51,9 @@ enum ProcessMemoryScan {
                     }
                     offset = position + 1
                 }
-                start += UInt(chunkSize)
+                // A short read stops at an unreadable page: go on from what was read, keeping an
+                // overlap of one secret less a byte so a copy across the boundary is still seen.
+                start += UInt(max(1, read - masked.count + 1))
             }
         }
         memset(scratch.baseAddress!, 0, scratch.count)

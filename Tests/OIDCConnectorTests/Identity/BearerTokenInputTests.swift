@@ -16,22 +16,7 @@ import Testing
     init() throws {
         issuer = try ControlledIssuer()
         sandbox = try IdentitySandbox()
-        try sandbox.writeConfig(
-            connector: """
-                        issuer: \(issuer.url)
-                        client_id: laforge
-                """,
-            rest: """
-                  claims_to_roles:
-                    - claim: sub
-                      value: alice
-                      roles: [readers]
-                  roles:
-                    - name: readers
-                      allow:
-                        - actions: [audit.read]
-                          resources: ["*"]
-                """)
+        try sandbox.writeReadersConfig(issuer: issuer.url, resources: "*")
         token = try issuer.forge(claims: ["aud": "laforge", "sub": "alice"])
     }
 
