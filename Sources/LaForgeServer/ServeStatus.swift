@@ -24,20 +24,24 @@ public enum ServeStatus {
     /// how long the oldest undelivered entry has waited, dead letters from the dead-letter files.
     /// Retries, refusals and the last error live only in a running process and read as 0/none.
     public static func fromStateDirectory(config: LaForgeConfig) throws(AuditLogError) -> JSONValue {
+        // Read-only, from the files (the journal is never opened as a writer here).
         let reader = try AuditReader.open(config: config)
-        defer { reader.journal.close() }
-        let size: UInt64
-        let checkpoint: StoredCheckpoint?
+        let files = JournalFileReader(directory: reader.directory)
+        var size: UInt64 = 0
+        var checkpoint: StoredCheckpoint?
         do {
-            size = try reader.journal.currentSize()
-            checkpoint = try reader.journal.checkpoints().last
-        } catch { throw AuditLogError(.storage, "cannot read the journal: \(error)") }
+            let extent = try files.extent()
+            size = files.entryCount(extent: extent)
+            checkpoint = files.checkpoints(upTo: extent.checkpointLogSize).frames.last?.0
+        } catch {
+            if case .noJournal = error {} else { throw AuditLogError(.storage, "cannot read the journal: \(error)") }
+        }
         let cursors = CursorStore(stateDirectory: config.stateDir)
         let sinks = config.sinks.map { sink -> SinkDeliveryStatus in
             let next = ((try? cursors.load(sink.name)) ?? nil)?.nextSeq ?? 0
             let lag = size > next ? size - next : 0
             var waited = 0.0
-            if lag > 0, let entry = try? reader.journal.entries(from: next, maxCount: 1, maxBytes: 1 << 20).first,
+            if lag > 0, let entry = try? reader.scan(from: next, limit: 1).first,
                 let parsed = try? AuditEntry.parse(entry.payload), let text = parsed.event["timestamp"]?.stringValue,
                 let time = AuditTimestamp(rfc3339: text)
             {
