@@ -1,5 +1,5 @@
 import Foundation
-@testable import LaForgeCore
+import LaForgeCore
 
 /// SHA-256 of every file under a directory, by relative path: equal before and after means
 /// nothing was written, created or removed.
