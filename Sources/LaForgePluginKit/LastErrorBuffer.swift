@@ -1,6 +1,5 @@
 import LaForgeABI
 import PluginABI
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -13,10 +12,24 @@ import Synchronization
 /// docs/ABI.md): the host reads `last_error` on the thread that made the failing call, right
 /// after it, so a per-thread message is always the caller's own failure, and a concurrent
 /// failure on another thread can neither replace it nor tear it while the host copies it.
-public final class LastErrorBuffer: Sendable {
-    /// thread id → address of a malloc'd NUL-terminated copy (addresses: raw pointers are not
-    /// Sendable). Only `record` and `deinit` free one, never while its thread can still read it.
-    private let messages = Mutex<[UInt: UInt]>([:])
+public final class LastErrorBuffer: @unchecked Sendable {
+    // @unchecked: `addresses` is only touched under `lock`. A pthread mutex rather than
+    // Synchronization.Mutex: ThreadSanitizer on Linux sees pthread locks but not Mutex's futex,
+    // and the CI sanitizer suites call CONCURRENT plugins from many threads.
+    /// thread id → address of a malloc'd NUL-terminated copy. Only `record` and `deinit` free
+    /// one, never while its thread can still read it.
+    private var addresses: [UInt: UInt] = [:]
+    private let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        return lock
+    }()
+
+    private func withLock<R>(_ body: (inout [UInt: UInt]) -> R) -> R {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return body(&addresses)
+    }
 
     /// The longest message kept, in bytes: a server's answer quoted in a message stays readable
     /// without letting one failure hold megabytes.
@@ -28,7 +41,9 @@ public final class LastErrorBuffer: Sendable {
     public init() {}
 
     deinit {
-        messages.withLock { for address in $0.values { free(UnsafeMutableRawPointer(bitPattern: address)) } }
+        for address in addresses.values { free(UnsafeMutableRawPointer(bitPattern: address)) }
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
     }
 
     /// Makes `message` this thread's `last_error`, cut to `capacity` bytes at a character
@@ -44,14 +59,14 @@ public final class LastErrorBuffer: Sendable {
         bytes.withUnsafeBufferPointer { if let base = $0.baseAddress { copy.update(from: base, count: $0.count) } }
         copy[bytes.count] = 0
         let thread = UInt(pthread_self())
-        let old = messages.withLock { $0.updateValue(UInt(bitPattern: copy), forKey: thread) }
+        let old = withLock { $0.updateValue(UInt(bitPattern: copy), forKey: thread) }
         if let old { free(UnsafeMutableRawPointer(bitPattern: old)) }
     }
 
     /// What `last_error` returns: this thread's most recent message, or "" (never NULL).
     public var current: UnsafePointer<CChar> {
         let thread = UInt(pthread_self())
-        let address = messages.withLock { $0[thread] }
+        let address = withLock { $0[thread] }
         return address.flatMap { UnsafePointer(bitPattern: $0) } ?? Self.none
     }
 }
