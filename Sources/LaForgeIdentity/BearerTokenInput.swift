@@ -28,22 +28,26 @@ public enum BearerTokenInput: Sendable, Equatable {
     /// Reads the token from a file or standard input: one line, surrounding white space dropped.
     /// Messages name the file, never its content.
     public static func read(file path: String) throws(IdentityError) -> SecretValue {
-        let data: Data
-        do {
-            data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw IdentityError(.io, "cannot read the token from \(path): \(error.localizedDescription)")
+        let descriptor = path == "-" ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw IdentityError(.io, "cannot read the token from \(path): \(String(cString: strerror(errno)))")
         }
-        var bytes = [UInt8](data)
-        defer { for index in bytes.indices { bytes[index] = 0 } }
-        let token = trimmed(bytes)
-        guard !token.isEmpty else { throw IdentityError(.io, "\(path == "-" ? "standard input" : path) holds no token") }
-        return SecretValue(bytes: token)
+        defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+        // Read into locked memory and trimmed from there: no Data or array copy of the token.
+        let content: SecretValue
+        do throws(SecretValue.ReadError) {
+            content = try SecretValue.readingAll(from: descriptor)
+        } catch {
+            throw IdentityError(.io, "cannot read the token from \(path): \(error)")
+        }
+        let token = content.withUnsafeBytes { bytes in SecretValue(bytes: trimmed(bytes)) }
+        guard token.count > 0 else { throw IdentityError(.io, "\(path == "-" ? "standard input" : path) holds no token") }
+        return token
     }
 
-    private static func trimmed(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
+    private static func trimmed(_ bytes: UnsafeRawBufferPointer) -> Slice<UnsafeRawBufferPointer> {
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return [] }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return bytes[0..<0] }
         return bytes[first...last]
     }
 }

@@ -97,16 +97,17 @@ public final class EnvelopeCipher: @unchecked Sendable {
             throw EnvelopeError(.tampered, "the unwrapped data key has \(dataKey.plaintext.count) bytes, not \(Self.dataKeyCount)")
         }
         let additional = Array(ciphertext[..<headerCount])
-        var plaintext = [UInt8](repeating: 0, count: max(envelope.sealed.count - EnvelopeCiphertext.tagCount, 1))
-        defer { plaintext.withUnsafeMutableBytes { sodium_memzero($0.baseAddress, $0.count) } }
-        var openedCount: UInt64 = 0
-        let result = dataKey.plaintext.withUnsafeBytes { key in
-            additional.withUnsafeBufferPointer { ad in
-                envelope.sealed.withUnsafeBufferPointer { sealed in
-                    envelope.nonce.withUnsafeBufferPointer { nonce in
-                        plaintext.withUnsafeMutableBufferPointer { output in
+        // XChaCha20-Poly1305 opens to exactly sealed - tag bytes: decrypted straight into the
+        // locked SecretValue (zeroed on release, also when the tag does not verify).
+        var result: Int32 = -1
+        let plaintext = SecretValue(count: envelope.sealed.count - EnvelopeCiphertext.tagCount) { output in
+            var openedCount: UInt64 = 0
+            result = dataKey.plaintext.withUnsafeBytes { key in
+                additional.withUnsafeBufferPointer { ad in
+                    envelope.sealed.withUnsafeBufferPointer { sealed in
+                        envelope.nonce.withUnsafeBufferPointer { nonce in
                             crypto_aead_xchacha20poly1305_ietf_decrypt(
-                                output.baseAddress!, &openedCount, nil,
+                                output.baseAddress?.assumingMemoryBound(to: UInt8.self), &openedCount, nil,
                                 sealed.baseAddress!, UInt64(sealed.count), ad.baseAddress, UInt64(ad.count), nonce.baseAddress!,
                                 key.baseAddress!.assumingMemoryBound(to: UInt8.self))
                         }
@@ -117,7 +118,7 @@ public final class EnvelopeCipher: @unchecked Sendable {
         guard result == 0 else {
             throw EnvelopeError(.tampered, "the sealed field does not verify (altered ciphertext or header)")
         }
-        return SecretValue(bytes: plaintext.prefix(Int(openedCount)))
+        return plaintext
     }
 
     // MARK: KMS

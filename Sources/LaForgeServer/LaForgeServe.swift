@@ -125,8 +125,8 @@ public enum LaForgeServe {
         api.work.setLimit(fresh.serve.maxInFlight)
         var needRestart: [String] = []
         for key in LaForgeConfig.rootKeyNames where key != "serve" {
-            let before = running.document.node(at: [.key(key)])?.toJSON(redactingSecrets: false)
-            let after = fresh.document.node(at: [.key(key)])?.toJSON(redactingSecrets: false)
+            let before = running.document.node(at: [.key(key)])?.toJSON()
+            let after = fresh.document.node(at: [.key(key)])?.toJSON()
             if before != after { needRestart.append(key) }
         }
         if fresh.serve.socket != running.serve.socket { needRestart.append("serve.socket") }

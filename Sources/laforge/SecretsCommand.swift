@@ -56,17 +56,18 @@ struct SecretsCommand: ParsableCommand {
         func run() throws {
             let runtime = try global.startRuntime()
             defer { runtime.close() }
+            let value: SecretValue
             do throws(SecretResolutionError) {
-                let value = try runtime.secrets.resolveSecret(reference)
-                value.withUnsafeBytes { bytes in
-                    if base64 {
-                        print(Data(bytes).base64EncodedString())
-                    } else {
-                        FileHandle.standardOutput.write(Data(bytes))
-                    }
-                }
+                value = try runtime.secrets.resolveSecret(reference)
             } catch {
                 throw fail(error.description, LaForgeExit.runtimeError)
+            }
+            // Written from the secret's own locked bytes: no Data or String copy is left behind.
+            let written = base64
+                ? value.base64Encoded().write(to: STDOUT_FILENO) && SecretValue(string: "\n").write(to: STDOUT_FILENO)
+                : value.write(to: STDOUT_FILENO)
+            if !written {
+                throw fail("cannot write the secret to standard output: \(String(cString: strerror(errno)))", LaForgeExit.runtimeError)
             }
         }
     }
@@ -81,7 +82,12 @@ struct SecretsCommand: ParsableCommand {
 
         func run() throws {
             let context = try field.envelopeContext()
-            let plaintext = Array(FileHandle.standardInput.readDataToEndOfFile())
+            let plaintext: SecretValue
+            do throws(SecretValue.ReadError) {
+                plaintext = try SecretValue.readingAll(from: STDIN_FILENO)
+            } catch {
+                throw fail("cannot read the plaintext from standard input: \(error)", LaForgeExit.runtimeError)
+            }
             let runtime = try global.startRuntime()
             defer { runtime.close() }
             let cipher = try field.cipher(runtime)
@@ -110,14 +116,17 @@ struct SecretsCommand: ParsableCommand {
             let runtime = try global.startRuntime()
             defer { runtime.close() }
             let cipher = try field.cipher(runtime)
+            let plaintext: SecretValue
             do throws(EnvelopeError) {
-                let plaintext = try cipher.open(Array(bytes), context: context)
-                plaintext.withUnsafeBytes { FileHandle.standardOutput.write(Data($0)) }
+                plaintext = try cipher.open(Array(bytes), context: context)
             } catch {
                 switch error.kind {
                 case .wrongContext, .tampered, .malformedCiphertext: throw fail(error.description, LaForgeExit.verificationFailed)
                 default: throw fail(error.description, LaForgeExit.runtimeError)
                 }
+            }
+            if !plaintext.write(to: STDOUT_FILENO) {
+                throw fail("cannot write the plaintext to standard output: \(String(cString: strerror(errno)))", LaForgeExit.runtimeError)
             }
         }
     }

@@ -84,7 +84,7 @@ import Testing
         let json = raw ? config : try normalized(config)
         let context = PluginHostContext(
             instanceName: "file", logger: logs.logger, metrics: metrics ?? MetricsRegistry(logger: logs.logger), secrets: nil)
-        return try AuditSinkInstance(name: "file", library: try library(), configJSON: json, context: context)
+        return try AuditSinkInstance(name: "file", library: try library(), configJSON: PluginConfigJSON(text: json), context: context)
     }
 
     static func pathConfig(_ path: String, _ extra: String = "") -> String {

@@ -95,8 +95,8 @@ extension ConfigError {
     /// handed over as JSON (typically a JSON Schema violation). `path` is relative to the subtree;
     /// the error is located at the deepest node of the subtree that `path` reaches.
     ///
-    /// `message` comes from code that saw the JSON form, where secrets are plain strings, so any
-    /// resolved secret of the subtree that appears in it is replaced by `<redacted>` here.
+    /// `message` comes from code that saw the JSON form, in which no resolved secret is present
+    /// (`PluginSchemaCheck` validates with stand-ins and renames them `<redacted>` in messages).
     public static func pluginConfig(
         _ kind: Kind, instance: PluginInstanceConfig, at path: [JSONPathComponent], _ message: String
     ) -> ConfigError {
@@ -104,11 +104,7 @@ extension ConfigError {
         guard let config = instance.config else {
             return ConfigError(kind, at: instance.mark, path: fullPath, message)
         }
-        var safeMessage = message
-        for secret in config.resolvedSecretTexts where !secret.isEmpty {
-            safeMessage = safeMessage.replacing(secret, with: redactedPlaceholder)
-        }
-        return ConfigError(kind, at: config.mark(at: path), path: fullPath, safeMessage)
+        return ConfigError(kind, at: config.mark(at: path), path: fullPath, message)
     }
 }
 

@@ -48,7 +48,7 @@ public struct LaForgeConfig: Sendable {
     /// The `serve:` section (`laforge serve`: socket, limits, clients).
     public var serve = ServeConfig()
     /// The whole document after interpolation, for tools that show the effective configuration
-    /// (render it with `toJSON(redactingSecrets: true)`).
+    /// (`toJSON()` shows resolved secrets as `<redacted>`).
     public var document: YAMLNode
 
     /// The audit sink plugin instances, in file order.

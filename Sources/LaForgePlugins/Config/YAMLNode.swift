@@ -86,22 +86,22 @@ public struct YAMLNode: Sendable, Hashable {
         }
     }
 
-    /// The subtree as JSON, which is how a plugin receives its `config:`. Integers and floats both
-    /// become numbers (the parser refuses integers JSON cannot hold exactly, and infinities);
-    /// quoted scalars are always strings.
+    /// The subtree as JSON. Integers and floats both become numbers (the parser refuses integers
+    /// JSON cannot hold exactly, and infinities); quoted scalars are always strings.
     ///
     /// A `${secret:…}` that has not been resolved yet (see `resolvingSecrets(_:)`) appears as its
-    /// reference text, for example `"${secret:dev/token}"`, never as a secret.
+    /// reference text, for example `"${secret:dev/token}"`, and a resolved one as `"<redacted>"`:
+    /// this is the form to show a user or to write to a log. What a plugin receives is built by
+    /// `PluginSchemaCheck`, which writes the resolved bytes into a `PluginConfigJSON`.
     public func toJSON() -> JSONValue {
-        toJSON(redactingSecrets: false)
+        toJSON { _ in .string(redactedPlaceholder) }
     }
 
-    /// Like `toJSON()`, but with every secret string replaced by `"<redacted>"`: the form to show a
-    /// user or to write to a log.
-    public func toJSON(redactingSecrets: Bool) -> JSONValue {
+    /// `toJSON()` with each resolved secret replaced by what `secret` returns for it.
+    func toJSON(secret: (ResolvedSecretText) -> JSONValue) -> JSONValue {
         switch content {
         case .scalar(let scalar):
-            if redactingSecrets, scalar.isSecret { return .string(redactedPlaceholder) }
+            if let resolved = scalar.secret { return secret(resolved) }
             switch scalar.value {
             case .null: return .null
             case .bool(let value): return .bool(value)
@@ -110,11 +110,11 @@ public struct YAMLNode: Sendable, Hashable {
             case .string(let value): return .string(value)
             }
         case .sequence(let items):
-            return .array(items.map { $0.toJSON(redactingSecrets: redactingSecrets) })
+            return .array(items.map { $0.toJSON(secret: secret) })
         case .mapping(let entries):
             var object: [String: JSONValue] = [:]
             for entry in entries {
-                object[entry.key] = entry.value.toJSON(redactingSecrets: redactingSecrets)
+                object[entry.key] = entry.value.toJSON(secret: secret)
             }
             return .object(object)
         }
@@ -140,22 +140,23 @@ public struct YAMLNode: Sendable, Hashable {
     }
 
     /// The subtree with every `${secret:…}` replaced by what `resolve` returns. The scalars that
-    /// held a reference are marked secret and render as `<redacted>` from then on.
+    /// held a reference are marked secret and render as `<redacted>` from then on; the resolved
+    /// bytes stay in their `SecretValue`s (see `ResolvedSecretText`).
     ///
     /// A `ConfigError` thrown by `resolve` propagates unchanged; any other error becomes an
     /// `.interpolation` error at the reference, carrying the error's description, so `resolve`
     /// must not put the secret in its errors.
-    public func resolvingSecrets(_ resolve: (SecretReference) throws -> String) throws(ConfigError) -> YAMLNode {
+    public func resolvingSecrets(_ resolve: (SecretReference) throws -> SecretValue) throws(ConfigError) -> YAMLNode {
         try mappingScalars { scalar, _, _ throws(ConfigError) in
             guard let template = scalar.template else { return scalar }
-            var text = ""
+            var parts: [ResolvedSecretText.Part] = []
             for segment in template {
                 switch segment {
                 case .text(let literal):
-                    text += literal
+                    parts.append(.text(literal))
                 case .secret(let reference):
                     do {
-                        text += try resolve(reference)
+                        parts.append(.secret(try resolve(reference)))
                     } catch let error as ConfigError {
                         throw error
                     } catch {
@@ -165,7 +166,14 @@ public struct YAMLNode: Sendable, Hashable {
                     }
                 }
             }
-            return YAMLScalar(resolvedSecret: text, style: scalar.style)
+            do throws(ResolvedSecretText.NotText) {
+                return YAMLScalar(resolvedSecret: try ResolvedSecretText(parts: parts), style: scalar.style)
+            } catch {
+                let reference = scalar.secretReferences[0]
+                throw ConfigError(
+                    .interpolation, at: reference.mark, path: reference.path,
+                    "a secret in \(scalar.secretReferences.map(\.description).joined(separator: ", ")) is not UTF-8 text; a configuration value must be text (store it base64-encoded)")
+            }
         }
     }
 
@@ -217,16 +225,6 @@ public struct YAMLNode: Sendable, Hashable {
             copy.content = .mapping(mapped)
         }
         return copy
-    }
-
-    /// The plain text of every resolved secret in the subtree, for scrubbing messages that were
-    /// built from the JSON form. Never rendered.
-    var resolvedSecretTexts: [String] {
-        var texts: [String] = []
-        visitScalars(path: []) { scalar, _ in
-            if scalar.isSecret { texts.append(scalar.text) }
-        }
-        return texts
     }
 
     func visitScalars(path: [JSONPathComponent], _ body: (YAMLScalar, [JSONPathComponent]) -> Void) {
@@ -308,9 +306,9 @@ extension YAMLNode {
     /// `.interpolation` error at the reference, with the broker's message (which never holds the
     /// value).
     public func resolvingSecrets(with resolver: some SecretResolving) throws(ConfigError) -> YAMLNode {
-        try resolvingSecrets { reference throws(ConfigError) -> String in
+        try resolvingSecrets { reference throws(ConfigError) -> SecretValue in
             do throws(SecretResolutionError) {
-                return try resolver.resolveSecret(reference.qualifiedName).unsafeStringValue()
+                return try resolver.resolveSecret(reference.qualifiedName)
             } catch {
                 throw ConfigError(
                     .interpolation, at: reference.mark, path: reference.path,

@@ -4,7 +4,8 @@ import LaForgeCore
 ///
 /// After interpolation a scalar is one of three things: an ordinary value; a template still holding
 /// `${secret:…}` references (`template != nil`, value is the template's text); or a resolved secret
-/// (`isSecret`), whose text every rendering replaces with `<redacted>`.
+/// (`secret != nil`), whose `text` and `value` are `<redacted>`: the resolved bytes stay in
+/// `secret` and reach only the plugin's configuration buffer.
 public struct YAMLScalar: Sendable, Hashable {
     public enum Style: Sendable, Hashable {
         case plain, singleQuoted, doubleQuoted, literal, folded
@@ -25,8 +26,10 @@ public struct YAMLScalar: Sendable, Hashable {
     public internal(set) var text: String
     public internal(set) var style: Style
     public internal(set) var value: Value
+    /// The resolved text when it came, wholly or in part, from a `${secret:…}`.
+    public internal(set) var secret: ResolvedSecretText?
     /// True when the text came, wholly or in part, from a resolved `${secret:…}`.
-    public internal(set) var isSecret: Bool
+    public var isSecret: Bool { secret != nil }
     /// Set while the scalar still holds `${secret:…}` references; `text` then is the template with
     /// the references written back as `${secret:…}`.
     public internal(set) var template: [InterpolationSegment]?
@@ -38,7 +41,7 @@ public struct YAMLScalar: Sendable, Hashable {
         self.text = text
         self.style = style
         self.value = value
-        self.isSecret = false
+        self.secret = nil
         self.template = nil
     }
 
@@ -48,9 +51,9 @@ public struct YAMLScalar: Sendable, Hashable {
         self.template = template
     }
 
-    init(resolvedSecret text: String, style: Style) {
-        self.init(text: text, style: style, value: .string(text))
-        self.isSecret = true
+    init(resolvedSecret secret: ResolvedSecretText, style: Style) {
+        self.init(text: redactedPlaceholder, style: style, value: .string(redactedPlaceholder))
+        self.secret = secret
     }
 
     /// The `${secret:…}` references this scalar still waits for.

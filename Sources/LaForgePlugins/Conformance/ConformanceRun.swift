@@ -19,8 +19,8 @@ struct ConformanceRun {
 
     /// The normalized configurations for the instance under test and for a second one beside it.
     struct Configs {
-        var first: String
-        var second: String
+        var first: PluginConfigJSON
+        var second: PluginConfigJSON
     }
 
     func context(_ instanceName: String) -> PluginHostContext {
@@ -100,7 +100,7 @@ struct ConformanceRun {
                 log.pass(
                     capability, "config",
                     "the given configuration \(schemaCheck.schema.redacting(given)) passes the plugin's schema")
-                return Configs(first: normalized, second: normalized)
+                return Configs(first: PluginConfigJSON(text: normalized), second: PluginConfigJSON(text: normalized))
             case .failure(let failure):
                 log.fail(
                     capability, "config",
@@ -146,7 +146,7 @@ struct ConformanceRun {
             detail += "; strings without examples are given the path of an empty scratch file"
         }
         log.pass(capability, "config", detail)
-        return Configs(first: normalizedFirst, second: normalizedSecond)
+        return Configs(first: PluginConfigJSON(text: normalizedFirst), second: PluginConfigJSON(text: normalizedSecond))
     }
 
     // MARK: create() probes
@@ -177,7 +177,7 @@ struct ConformanceRun {
         var failure: PluginInstanceHandle.FailedCreate?
         do {
             let handle = try PluginInstanceHandle(
-                name: name, library: library, configJSON: configJSON,
+                name: name, library: library, configJSON: PluginConfigJSON(text: configJSON),
                 concurrent: library.descriptor.isConcurrent(capability), context: context(name),
                 create: create, lastError: lastError, destroy: destroy, onFailure: { failure = $0 })
             handle.close()

@@ -14,7 +14,7 @@ public final class IdPConnectorInstance: @unchecked Sendable {
     public var name: String { handle.name }
     public var library: PluginLibrary { handle.library }
 
-    init(name: String, library: PluginLibrary, configJSON: String, context: PluginHostContext) throws(PluginLoadError) {
+    init(name: String, library: PluginLibrary, configJSON: PluginConfigJSON, context: PluginHostContext) throws(PluginLoadError) {
         guard let vtable = library.descriptor.idpConnector else {
             throw PluginLoadError(.missingCapability, library: library.path, instance: name, "does not offer an IdP connector")
         }

@@ -32,14 +32,14 @@ final class PluginInstanceHandle: @unchecked Sendable {
     /// the half-made instance (if the plugin handed one out), destroys it, reports it to
     /// `onFailure` and throws.
     init(
-        name: String, library: PluginLibrary, configJSON: String, concurrent: Bool,
+        name: String, library: PluginLibrary, configJSON: PluginConfigJSON, concurrent: Bool,
         context: PluginHostContext,
         create: CreateFunction, lastError: LastErrorFunction, destroy: DestroyFunction,
         onFailure: (FailedCreate) -> Void = { _ in }
     ) throws(PluginLoadError) {
         var out: OpaquePointer? = nil
-        let code = configJSON.withCString { pointer in
-            create(pointer, configJSON.utf8.count, UnsafePointer(context.table), &out)
+        let code = configJSON.withCString { pointer, length in
+            create(pointer, length, UnsafePointer(context.table), &out)
         }
         let status = PluginStatus(code: code)
         if status != .ok || out == nil {

@@ -128,7 +128,7 @@ public final class PluginRuntime: @unchecked Sendable {
                     resolvedConfig = try instance.config?.resolvingSecrets(with: secrets)
                 } catch { throw .config([error]) }
 
-                let normalized: String
+                let normalized: PluginConfigJSON
                 switch check.normalize(instance, config: resolvedConfig) {
                 case .success(let text): normalized = text
                 case .failure(let failure): throw .config(failure.errors)

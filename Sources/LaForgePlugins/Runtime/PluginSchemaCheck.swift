@@ -39,20 +39,32 @@ public struct PluginSchemaCheck: Sendable {
 
     /// `normalize` for a configured instance, with violations turned into config errors that
     /// point at the user's YAML line and never show a secret.
-    func normalize(_ instance: PluginInstanceConfig, config: YAMLNode?) -> Result<String, ConfigErrors> {
-        let json = config?.toJSON() ?? .object([:])
-        switch normalize(json) {
-        case .success(let text):
-            return .success(text)
-        case .failure(let failure):
+    ///
+    /// Resolved secrets never pass through a `String`: each is validated as a random stand-in
+    /// string (its type only, see `JSONSchema.validate(_:opaqueStrings:)`), and the stand-ins in the
+    /// canonical text are replaced by the secrets' bytes in the locked `PluginConfigJSON`.
+    func normalize(_ instance: PluginInstanceConfig, config: YAMLNode?) -> Result<PluginConfigJSON, ConfigErrors> {
+        var secrets: [String: ResolvedSecretText] = [:]
+        let nonce = (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 36) }.joined()
+        let json = config?.toJSON { secret in
+            let marker = "laforge-secret-\(nonce)-\(secrets.count)"
+            secrets[marker] = secret
+            return .string(marker)
+        } ?? .object([:])
+        let violations = schema.validate(json, opaqueStrings: Set(secrets.keys))
+        guard violations.isEmpty else {
             var resolvedInstance = instance
             resolvedInstance.config = config
-            return .failure(ConfigErrors(errors: failure.violations.map { violation in
-                ConfigError.pluginConfig(
+            return .failure(ConfigErrors(errors: violations.map { violation in
+                var message = violation.message
+                for marker in secrets.keys { message = message.replacing(marker, with: redactedPlaceholder) }
+                return ConfigError.pluginConfig(
                     Self.errorKind(for: violation.keyword), instance: resolvedInstance,
-                    at: violation.instancePath, violation.message)
+                    at: violation.instancePath, message)
             }))
         }
+        let canonical = JSONCanonicalizer.canonicalString(schema.applyingDefaults(to: json))
+        return .success(PluginConfigJSON(canonical: canonical, secrets: secrets))
     }
 
     static func errorKind(for keyword: String) -> ConfigError.Kind {

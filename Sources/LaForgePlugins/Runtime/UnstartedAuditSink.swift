@@ -8,7 +8,7 @@ public final class UnstartedAuditSink: @unchecked Sendable {
     // @unchecked: the mutable state is behind `state`'s lock.
     public let name: String
     public let library: PluginLibrary
-    private let configJSON: String
+    private let configJSON: PluginConfigJSON
     private let context: PluginHostContext
     private struct State {
         var instance: AuditSinkInstance?
@@ -17,7 +17,7 @@ public final class UnstartedAuditSink: @unchecked Sendable {
     }
     private let state: LockedValue<State>
 
-    init(name: String, library: PluginLibrary, configJSON: String, context: PluginHostContext, startError: PluginLoadError) {
+    init(name: String, library: PluginLibrary, configJSON: PluginConfigJSON, context: PluginHostContext, startError: PluginLoadError) {
         self.name = name
         self.library = library
         self.configJSON = configJSON

@@ -3,8 +3,12 @@ import LaForgeCore
 extension JSONSchema {
     /// Every way `instance` fails the schema, in a stable order (object keys sorted), with
     /// messages meant for the person who wrote the configuration. Empty means valid.
-    public func validate(_ instance: JSONValue) -> [SchemaViolation] {
-        var validator = SchemaValidator(nodes: nodes)
+    ///
+    /// A string in `opaqueStrings` stands for a value the host does not hold as text (a resolved
+    /// `${secret:…}`): it is checked for its type only, never against `const`, `enum`, lengths or
+    /// patterns, and never quoted in a message. The plugin checks the value itself in `create`.
+    public func validate(_ instance: JSONValue, opaqueStrings: Set<String> = []) -> [SchemaViolation] {
+        var validator = SchemaValidator(nodes: nodes, opaqueStrings: opaqueStrings)
         validator.validate(JSONSchema.rootIndex, instance, at: [], secret: false)
         return validator.violations
     }
@@ -18,17 +22,21 @@ extension JSONSchema {
 /// The recursive walk behind `JSONSchema.validate(_:)`.
 struct SchemaValidator {
     let nodes: [SchemaNode]
+    let opaqueStrings: Set<String>
     var violations: [SchemaViolation] = []
 
-    init(nodes: [SchemaNode]) {
+    init(nodes: [SchemaNode], opaqueStrings: Set<String>) {
         self.nodes = nodes
+        self.opaqueStrings = opaqueStrings
     }
 
     /// `secret` is inherited from enclosing `x-laforge-secret` schemas so that no message
     /// below a secret ever quotes the value.
     mutating func validate(_ index: Int, _ value: JSONValue, at path: [JSONPathComponent], secret: Bool) {
         let node = nodes[index]
-        let secret = secret || node.isSecret
+        let opaque: Bool
+        if case .string(let string) = value, opaqueStrings.contains(string) { opaque = true } else { opaque = false }
+        let secret = secret || node.isSecret || opaque
         if let flag = node.booleanSchema {
             if !flag { report(path, "false", "no value is allowed here") }
             return
@@ -41,6 +49,10 @@ struct SchemaValidator {
             let expected = Self.list(types.map(\.rawValue), conjunction: "or")
             fail("type", "expected \(expected), got \(Self.describe(value, secret: secret))")
             // Further checks on a value of the wrong type only add noise.
+            return
+        }
+        if opaque {
+            validateCombinators(node, value, at: path, secret: secret)
             return
         }
         if let constValue = node.constValue, constValue != value {
@@ -119,6 +131,14 @@ struct SchemaValidator {
             break
         }
 
+        validateCombinators(node, value, at: path, secret: secret)
+    }
+
+    /// `$ref`, `allOf`, `anyOf`, `oneOf` and `not` at the same location.
+    private mutating func validateCombinators(_ node: SchemaNode, _ value: JSONValue, at path: [JSONPathComponent], secret: Bool) {
+        func fail(_ keyword: String, _ message: String) {
+            report(path, keyword, message)
+        }
         if let reference = node.reference {
             validate(reference, value, at: path, secret: secret)
         }
@@ -156,7 +176,7 @@ struct SchemaValidator {
     private func violations(of index: Int, _ value: JSONValue, at path: [JSONPathComponent], secret: Bool)
         -> [SchemaViolation]
     {
-        var nested = SchemaValidator(nodes: nodes)
+        var nested = SchemaValidator(nodes: nodes, opaqueStrings: opaqueStrings)
         nested.validate(index, value, at: path, secret: secret)
         return nested.violations
     }

@@ -173,13 +173,17 @@ import Testing
         var asked: [String] = []
         let resolved = try #require(sink.config).resolvingSecrets { reference in
             asked.append(reference.qualifiedName)
-            return reference.name == "siem_api_key" ? "hunter2" : "tok-42"
+            return SecretValue(string: reference.name == "siem_api_key" ? "hunter2" : "tok-42")
         }
         #expect(asked == ["vault/siem_api_key", "vault/siem_token"])
 
-        // The plugin gets the value...
-        #expect(resolved.toJSON()["api_key"] == .string("hunter2"))
-        #expect(resolved.toJSON()["header"] == .string("Bearer tok-42"))
+        // The plugin gets the value, in the configuration buffer its create reads...
+        let check = try PluginSchemaCheck(schemaText: #"{"type":"object"}"#, library: "test")
+        let pluginConfig = try check.normalize(sink, config: resolved).get()
+        let (text, length) = pluginConfig.withCString { pointer, length in (String(cString: pointer), length) }
+        #expect(text.utf8.count == length)
+        #expect(text.contains(#""api_key":"hunter2""#), "\(text.count) bytes")
+        #expect(text.contains(#""header":"Bearer tok-42""#))
         #expect(resolved.secretPaths == [["api_key"], ["header"]])
         #expect(resolved["api_key"]?.isSecret == true)
         #expect(resolved["url"]?.isSecret == false)
@@ -189,29 +193,76 @@ import Testing
         dump(resolved, to: &dumped)
         let renderings = [
             resolved.description, resolved.debugDescription, String(describing: resolved["api_key"]!),
-            String(reflecting: resolved["header"]!.scalar!), dumped,
-            "\(resolved.toJSON(redactingSecrets: true))",
+            String(reflecting: resolved["header"]!.scalar!), dumped, "\(resolved.toJSON())",
         ]
         for rendering in renderings {
             #expect(!rendering.contains("hunter2"), "\(rendering)")
             #expect(!rendering.contains("tok-42"), "\(rendering)")
             #expect(rendering.contains("<redacted>"), "\(rendering)")
         }
-        #expect(resolved.toJSON(redactingSecrets: true)["api_key"] == .string("<redacted>"))
+        #expect(resolved.toJSON()["api_key"] == .string("<redacted>"))
 
         // A type error about a secret value names the type, not the value.
         let value = ConfigValue(node: resolved["api_key"]!, path: ["api_key"])
         #expect(value.typeMismatch(expected: "integer").message == "expected integer, got string <redacted>")
 
-        // A schema message built from the JSON form is scrubbed before it is shown.
-        var resolvedSink = sink
-        resolvedSink.config = resolved
-        let error = ConfigError.pluginConfig(
-            .type, instance: resolvedSink, at: ["api_key"], "expected integer, got string \"hunter2\"")
+        // A schema violation of a secret value is told without it (the schema saw a stand-in).
+        let integerKey = try PluginSchemaCheck(
+            schemaText: #"{"type":"object","properties":{"api_key":{"type":"integer"}}}"#, library: "test")
+        guard case .failure(let failure) = integerKey.normalize(sink, config: resolved) else {
+            Issue.record("a string secret passed an integer schema")
+            return
+        }
         #expect(
-            error.description
-                == "\(configFixtures)/valid.yaml:27:18: audit.sinks[0].config.api_key: expected integer, got string \"<redacted>\""
-        )
+            failure.errors.map(\.description)
+                == ["\(configFixtures)/valid.yaml:27:18: audit.sinks[0].config.api_key: expected integer, got string"])
+    }
+
+    /// The bytes a plugin receives for a resolved secret are the RFC 8785 string of its text: the
+    /// same escaping as the rest of the canonical configuration, whatever the secret holds.
+    @Test func aResolvedSecretIsEscapedAsTheCanonicalFormWritesAString() throws {
+        let config = try LaForgeConfig.load(
+            path: configFixtures + "/valid.yaml", environment: ["PLUGIN_ROOT": "/opt/laforge"])
+        let sink = config.sinks[0]
+        let awkward = "q\"uote\\back\u{1}ctl\n\tnl é 🔑 \u{7f}"
+        let resolved = try #require(sink.config).resolvingSecrets { _ in SecretValue(string: awkward) }
+        let check = try PluginSchemaCheck(schemaText: #"{"type":"object"}"#, library: "test")
+        let text = try check.normalize(sink, config: resolved).get().withCString { pointer, _ in String(cString: pointer) }
+        let parsed = try JSONParser.parse(text)
+        #expect(parsed["api_key"] == .string(awkward))
+        #expect(parsed["header"] == .string("Bearer " + awkward))
+        #expect(text == JSONCanonicalizer.canonicalString(parsed))
+    }
+
+    /// A secret whose bytes are not UTF-8 cannot be a configuration string: refused at its
+    /// reference, without its bytes, rather than handed over with replacement characters.
+    @Test func aSecretThatIsNotTextIsRefusedAtItsReference() throws {
+        let config = try LaForgeConfig.load(
+            path: configFixtures + "/valid.yaml", environment: ["PLUGIN_ROOT": "/opt/laforge"])
+        let subtree = try #require(config.sinks[0].config)
+        do {
+            _ = try subtree.resolvingSecrets { _ in SecretValue(bytes: [0x61, 0xFF, 0xFE, 0x62]) }
+            Issue.record("a non-UTF-8 secret was accepted")
+        } catch {
+            #expect(error.kind == .interpolation)
+            #expect(
+                error.description
+                    == "\(configFixtures)/valid.yaml:27:18: audit.sinks[0].config.api_key: a secret in ${secret:vault/siem_api_key} is not UTF-8 text; a configuration value must be text (store it base64-encoded)")
+        }
+    }
+
+    /// A resolved secret is checked for its type only: constraints on its content (length,
+    /// pattern, enum) are the plugin's, because the host does not hold the value as text.
+    @Test func aResolvedSecretIsValidatedForItsTypeOnly() throws {
+        let config = try LaForgeConfig.load(
+            path: configFixtures + "/valid.yaml", environment: ["PLUGIN_ROOT": "/opt/laforge"])
+        let sink = config.sinks[0]
+        let resolved = try #require(sink.config).resolvingSecrets { _ in SecretValue(string: "short") }
+        let constrained = try PluginSchemaCheck(
+            schemaText: #"{"type":"object","properties":{"api_key":{"type":"string","minLength":40,"pattern":"^x+$","enum":["a"]}}}"#,
+            library: "test")
+        let text = try constrained.normalize(sink, config: resolved).get().withCString { pointer, _ in String(cString: pointer) }
+        #expect(text.contains(#""api_key":"short""#))
     }
 
     @Test func resolverFailureIsLocatedAtTheReference() throws {
@@ -222,7 +273,7 @@ import Testing
             path: configFixtures + "/valid.yaml", environment: ["PLUGIN_ROOT": "/opt/laforge"])
         let subtree = try #require(config.sinks[0].config)
         do {
-            _ = try subtree.resolvingSecrets { _ in throw BackendDown() }
+            _ = try subtree.resolvingSecrets { _ -> SecretValue in throw BackendDown() }
             Issue.record("expected an error")
         } catch {
             #expect(error.kind == .interpolation)
@@ -255,7 +306,7 @@ import Testing
             )
         }
         let apiKey = try #require(subtree["api_key"]).resolvingSecrets(with: OneSecret())
-        #expect(apiKey.toJSON() == .string("hunter2"))
+        #expect(apiKey.toJSON() == .string("<redacted>"))
         #expect(apiKey.isSecret)
     }
 }

@@ -132,7 +132,7 @@ import Testing
         let check = try PluginSchemaCheck(schemaText: library.descriptor.configSchemaText(for: .auditSink), library: library.path)
         let json = try check.normalize(try JSONParser.parse(#"{"dsn":"\#(setup.environment["LAFORGE_PG_DSN"]!)"\#(options)}"#)).get()
         let context = PluginHostContext(instanceName: "pg", logger: logs.logger, metrics: MetricsRegistry(logger: logs.logger), secrets: nil)
-        return try AuditSinkInstance(name: "pg", library: library, configJSON: json, context: context)
+        return try AuditSinkInstance(name: "pg", library: library, configJSON: PluginConfigJSON(text: json), context: context)
     }
 
     static func record(_ seq: UInt64, user: String, chain: String = "c1") -> AuditRecord {
