@@ -13,11 +13,24 @@ struct ConfigCommand: ParsableCommand {
                 + "plugin's config against its schema, and each plugin's create().")
 
         @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print the result as JSON.") var json = false
 
         func run() throws {
             let runtime = try global.startRuntime()
             defer { runtime.close() }
             let config = runtime.config
+            if json {
+                func instance(_ name: String, _ library: PluginLibrary) -> JSONValue {
+                    .object(["name": .string(name), "plugin": .string(library.descriptor.name), "version": .string(library.descriptor.version)])
+                }
+                printJSON(.object([
+                    "config": .string(config.sourcePath), "valid": .bool(true), "mode": .string(config.mode.rawValue),
+                    "state_dir": .string(config.stateDir),
+                    "secret_backends": .array(runtime.secretBackends.map { instance($0.name, $0.library) }),
+                    "audit_sinks": .array(runtime.sinks.map { instance($0.name, $0.library) }),
+                ]))
+                return
+            }
             print("\(config.sourcePath): OK (mode \(config.mode.rawValue), state_dir \(config.stateDir))")
             for backend in runtime.secretBackends {
                 print("  secret backend \(backend.name): \(backend.library.descriptor.name) \(backend.library.descriptor.version)")
