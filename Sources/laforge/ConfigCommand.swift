@@ -3,8 +3,27 @@ import LaForgeHost
 
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config", abstract: "Check the configuration.",
-        subcommands: [Validate.self])
+        commandName: "config", abstract: "Check and show the configuration.",
+        subcommands: [Validate.self, Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the configuration in force and where it came from, secrets redacted.",
+            discussion: "The first of --config, $LAFORGE_CONFIG, /etc/laforge/laforge.yaml, else the built-in "
+                + "default (docs/CONFIG.md). Loads and checks the file but starts no plugin.")
+
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print {source, origin, path, configuration} as JSON.") var json = false
+
+        func run() throws {
+            let shown = EffectiveConfiguration(location: global.configLocation, config: try global.loadConfig())
+            if json {
+                printJSON(shown.jsonValue())
+            } else {
+                for line in shown.lines() { print(line) }
+            }
+        }
+    }
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
