@@ -3,7 +3,7 @@ import LaForgeCore
 import LaForgePlugins
 
 /// Who is logged in on this machine, from the token cache alone (no network): what `audit emit`
-/// (and, once merged, `approve` and `snapshot sign`) use as the actor when no `--user` is given.
+/// (and, once merged, `approve` and `snapshot sign`) use as the actor when no `--actor` is given.
 /// An expired session is refused, not trusted; `laforge whoami` renews it through the connector.
 public enum LoggedInIdentity {
     /// The cached principal with roles mapped by `identity.claims_to_roles`; nil when nobody is

@@ -28,7 +28,7 @@ public enum LaForgeServe {
     }
 
     /// Runs the server; returns when it has shut down cleanly.
-    public static func run(config: LaForgeConfig, configPath: String, pluginDirectory: String?, logger: Logger) async throws(Failure) {
+    public static func run(config: LaForgeConfig, configLocation: ConfigLocation, pluginDirectory: String?, logger: Logger) async throws(Failure) {
         let socketPath = config.serve.socketPath(stateDirectory: config.stateDir)
         try prepareSocketPath(socketPath)
         let host: ServedHost
@@ -65,7 +65,7 @@ public enum LaForgeServe {
             // SIGHUP is logrotate's signal too: sinks reopen their files (ABI 1.2 reopen), as
             // `audit deliver --follow` does, then the settings that may change are reloaded.
             host.runtime.plugins.reopenSinks()
-            reloadSettings(api: api, configPath: configPath, running: config, logger: logger)
+            reloadSettings(api: api, configLocation: configLocation, running: config, logger: logger)
         }
         let watchdog = notifier.watchdogInterval.map { interval in
             Task {
@@ -110,9 +110,9 @@ public enum LaForgeServe {
 
     /// SIGHUP: takes the new `serve.clients` and limits; anything else that changed is named
     /// as needing a restart. A file that no longer loads keeps the running settings.
-    static func reloadSettings(api: ServeAPI, configPath: String, running: LaForgeConfig, logger: Logger) {
+    static func reloadSettings(api: ServeAPI, configLocation: ConfigLocation, running: LaForgeConfig, logger: Logger) {
         let fresh: LaForgeConfig
-        do { fresh = try LaForgeConfig.load(path: configPath) } catch {
+        do { fresh = try configLocation.load() } catch {
             logger.error("laforge serve: reload refused, keeping the running configuration: \(error)")
             return
         }

@@ -82,7 +82,11 @@ extension AuditCommand {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: "The acting user (default: the logged-in identity, see `laforge login`).") var user: String?
+        @Option(help: "The acting user (default: the logged-in identity, see `laforge login`).") var actor: String?
+        /// The spelling before 0.x (one name per concept across commands: `--actor`, as in
+        /// `snapshot sign` and `audit query`); accepted with a deprecation note for one release.
+        @Option(name: .customLong("user"), help: .hidden) var deprecatedUser: String?
+        var user: String? { actor ?? deprecatedUser }
         @Option(name: .customLong("role"), help: "A role the user acted with (repeatable).") var roles: [String] = []
         @Option(name: .customLong("claim"), help: ArgumentHelp("An identity claim NAME=VALUE (repeatable; VALUE may be JSON).", valueName: "name=value"))
         var claims: [String] = []
@@ -102,10 +106,14 @@ extension AuditCommand {
         @Flag(name: .customLong("json-output"), help: "Print receipts as JSON.") var jsonOutput = false
 
         func validate() throws {
+            if deprecatedUser != nil {
+                guard actor == nil else { throw ValidationError("--user is the old spelling of --actor: give one of them") }
+                warnDeprecated("--user", use: "--actor")
+            }
             let sources = [json != nil, stdin, user != nil || action != nil].filter { $0 }.count
-            guard sources == 1 else { throw ValidationError("give the event with flags (--user, --action, …), --json, or --stdin: exactly one of them") }
+            guard sources == 1 else { throw ValidationError("give the event with flags (--actor, --action, …), --json, or --stdin: exactly one of them") }
             if user != nil || action != nil {
-                guard action != nil else { throw ValidationError("--action is required (and --user unless you are logged in)") }
+                guard action != nil else { throw ValidationError("--action is required (and --actor unless you are logged in)") }
             }
         }
 
@@ -210,7 +218,7 @@ extension AuditCommand {
                     throw AuditEventError(field: "artifact_hash", "cannot read --artifact \(artifact)")
                 }
             }
-            // Without --user the actor is the logged-in identity (flags stay for automation).
+            // Without --actor the actor is the logged-in identity (flags stay for automation).
             var actorUser = user
             var actorRoles = roles
             if user == nil {
@@ -219,7 +227,7 @@ extension AuditCommand {
                     throw AuditEventError(field: "actor", error.message)
                 }
                 guard let principal else {
-                    throw AuditEventError(field: "actor.user", "--user is required when nobody is logged in (laforge login)")
+                    throw AuditEventError(field: "actor.user", "--actor is required when nobody is logged in (laforge login)")
                 }
                 let actor = LoggedInIdentity.auditActor(principal)
                 actorUser = actor.user
@@ -409,6 +417,8 @@ extension AuditCommand {
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The entry's seq.") var seq: UInt64
+        /// Every reading command takes --json; this one prints JSON with or without it.
+        @Flag(help: "Print JSON (the output is JSON either way).") var json = false
 
         func run() throws {
             let reader = try openAuditReader(global)

@@ -32,3 +32,9 @@ extension RuntimeStartError {
         }
     }
 }
+
+/// The note an old option spelling prints (docs/CLI.md, Deprecated spellings): it still works
+/// for one release.
+func warnDeprecated(_ old: String, use new: String) {
+    printError("laforge: warning: \(old) is deprecated and will be removed in the next release; use \(new)")
+}

@@ -6,7 +6,8 @@ import Logging
 /// Options every command that reads the configuration accepts.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The configuration file (default: $LAFORGE_CONFIG, else config/laforge.yaml).", valueName: "path"))
+        "The configuration file (default: $LAFORGE_CONFIG, else /etc/laforge/laforge.yaml, else the built-in default).",
+        valueName: "path"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Overrides state_dir from the configuration.", valueName: "dir"))
@@ -19,24 +20,20 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Log plugin and host messages down to debug level.")
     var verbose = false
 
-    var configPath: String {
-        if let config { return config }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["LAFORGE_CONFIG"], !fromEnvironment.isEmpty {
-            return fromEnvironment
-        }
-        return "config/laforge.yaml"
-    }
+    /// Which configuration is in force (the host decides: ConfigLocation).
+    var configLocation: ConfigLocation { ConfigLocation.resolve(option: config) }
 
     var logger: Logger { .standardError(minimumLevel: verbose ? .debug : .warning) }
 
     /// Loads the configuration, applying --state-dir; errors are printed and mapped to exit 3.
     func loadConfig() throws(ExitCode) -> LaForgeConfig {
         do {
-            var config = try LaForgeConfig.load(path: configPath)
+            var config = try configLocation.load()
             if let stateDir { config.stateDir = stateDir }
             return config
         } catch {
-            throw fail(error.description, LaForgeExit.configError)
+            let named = configLocation.origin == .environment ? " (the file $LAFORGE_CONFIG names)" : ""
+            throw fail(error.description + named, LaForgeExit.configError)
         }
     }
 

@@ -17,4 +17,9 @@ struct LaForgeCommand: ParsableCommand {
             ProvenanceCommand.self, SecretsCommand.self, LoginCommand.self, WhoamiCommand.self, AuthCommand.self,
             ServeCommand.self, StatusCommand.self,
         ])
+
+    /// Global options may come before the subcommand (GlobalOptionPlacement says why they move).
+    static func main() {
+        main(GlobalOptionPlacement.reorder(Array(CommandLine.arguments.dropFirst()), root: Self.self))
+    }
 }

@@ -167,12 +167,22 @@ struct PluginsCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a library's signature against trusted keys (exit 1 when not valid).",
-            discussion: "Trusted keys come from --trusted-key files, else from trusted_keys in the configuration.")
+            discussion: "Trusted keys come from --key files, else from trusted_keys in the configuration.")
 
         @Argument(help: "The plugin library file.") var library: String
-        @Option(name: .customLong("trusted-key"), help: ArgumentHelp("A verifier key file (PATH.pub); repeatable.", valueName: "path"))
-        var trustedKeyFiles: [String] = []
+        @Option(name: .customLong("key"), help: ArgumentHelp("A trusted verifier key file (PATH.pub); repeatable.", valueName: "path"))
+        var keyFiles: [String] = []
+        /// The spelling before `--key` (the name every other verify command uses for a trusted
+        /// verifier key); accepted with a deprecation note for one release.
+        @Option(name: .customLong("trusted-key"), help: .hidden) var deprecatedTrustedKeyFiles: [String] = []
+        @Flag(help: "Print the verdict as JSON.") var json = false
         @OptionGroup var global: GlobalOptions
+
+        var trustedKeyFiles: [String] { keyFiles + deprecatedTrustedKeyFiles }
+
+        func validate() throws {
+            if !deprecatedTrustedKeyFiles.isEmpty { warnDeprecated("--trusted-key", use: "--key") }
+        }
 
         func run() throws {
             var keys: [Ed25519VerifierKey] = []
@@ -196,8 +206,13 @@ struct PluginsCommand: ParsableCommand {
                 throw fail("\(library): no such file", LaForgeExit.pluginLoadError)
             }
             let verdict = PluginSignature.verify(libraryAt: library, trustedKeys: keys)
+            if json {
+                var object: [String: JSONValue] = ["library": .string(library), "valid": .bool(verdict.isValid), "verdict": .string(verdict.description)]
+                if case .valid(let key) = verdict { object["key"] = .string(key) }
+                printJSON(.object(object))
+            }
             guard verdict.isValid else { throw fail("\(library): \(verdict)", LaForgeExit.verificationFailed) }
-            print("\(library): \(verdict)")
+            if !json { print("\(library): \(verdict)") }
         }
     }
 }

@@ -43,6 +43,7 @@ struct ProvenanceCommand: ParsableCommand {
         @Argument(help: "The envelope file.") var file: String
         @Option(name: .customLong("key"), help: ArgumentHelp("A trusted verifier key (PATH.pub); repeatable. Default: the snapshot keys of the configuration.", valueName: "path"))
         var keyFiles: [String] = []
+        @Flag(help: "Print the verdict as JSON.") var json = false
 
         func run() throws {
             var keys = try readVerifierKeys(keyFiles)
@@ -57,10 +58,17 @@ struct ProvenanceCommand: ParsableCommand {
                 throw fail("cannot read \(file): \(error)", LaForgeExit.runtimeError)
             }
             let verified = envelope.verifiedKeys(keys)
-            guard envelope.payloadType == DSSEEnvelope.inTotoPayloadType, let key = verified.first else {
+            let valid = envelope.payloadType == DSSEEnvelope.inTotoPayloadType && !verified.isEmpty
+            if json {
+                printJSON(.object([
+                    "file": .string(file), "valid": .bool(valid), "payload_type": .string(envelope.payloadType),
+                    "keys": .array(verified.map { .string($0.description) }),
+                ]))
+            }
+            guard valid, let key = verified.first else {
                 throw fail("\(file): no signature verifies under a trusted key (payloadType \(envelope.payloadType))", LaForgeExit.verificationFailed)
             }
-            print("\(file): valid DSSE signature by \(key)")
+            if !json { print("\(file): valid DSSE signature by \(key)") }
         }
     }
 }

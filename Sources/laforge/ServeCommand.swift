@@ -22,11 +22,11 @@ struct ServeCommand: ParsableCommand {
         let logger = Logger.standardError(minimumLevel: global.verbose ? .debug : .notice)
         let outcome = LockedResult()
         let done = DispatchSemaphore(value: 0)
-        let configPath = global.configPath
+        let configLocation = global.configLocation
         let pluginDirectory = global.pluginDir
         Task {
             do throws(LaForgeServe.Failure) {
-                try await LaForgeServe.run(config: config, configPath: configPath, pluginDirectory: pluginDirectory, logger: logger)
+                try await LaForgeServe.run(config: config, configLocation: configLocation, pluginDirectory: pluginDirectory, logger: logger)
             } catch {
                 outcome.set(error)
             }

@@ -140,12 +140,12 @@ import Testing
         #expect(again.status == 2)
         #expect(again.stderr.contains("refusing to overwrite"))
 
-        let unsigned = try CLIRunner.run(["plugins", "verify", library, "--trusted-key", directory + "/release.pub"])
+        let unsigned = try CLIRunner.run(["plugins", "verify", library, "--key", directory + "/release.pub"])
         #expect(unsigned.status == 1)
         #expect(unsigned.stderr.contains("unsigned"))
 
         #expect(try CLIRunner.run(["plugins", "sign", library, "--key", directory + "/release"]).status == 0)
-        let verified = try CLIRunner.run(["plugins", "verify", library, "--trusted-key", directory + "/release.pub"])
+        let verified = try CLIRunner.run(["plugins", "verify", library, "--key", directory + "/release.pub"])
         #expect(verified.status == 0, "\(verified.output)")
         #expect(verified.stdout.contains("signed by release-2026+"))
 
@@ -153,7 +153,7 @@ import Testing
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("x".utf8))
         try handle.close()
-        let tampered = try CLIRunner.run(["plugins", "verify", library, "--trusted-key", directory + "/release.pub"])
+        let tampered = try CLIRunner.run(["plugins", "verify", library, "--key", directory + "/release.pub"])
         #expect(tampered.status == 1)
         #expect(tampered.stderr.contains("modified after signing"))
     }

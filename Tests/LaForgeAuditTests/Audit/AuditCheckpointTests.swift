@@ -85,11 +85,11 @@ import Testing
             """, named: "only-b.yaml")
 
         for seq in 0..<3 {
-            let emit = try sandbox.laforge(["audit", "emit", "--user", "a\(seq)", "--action", "schema.change"], config: withA)
+            let emit = try sandbox.laforge(["audit", "emit", "--actor", "a\(seq)", "--action", "schema.change"], config: withA)
             #expect(emit.status == 0, "\(emit.output)")
         }
         for seq in 0..<3 {
-            let emit = try sandbox.laforge(["audit", "emit", "--user", "b\(seq)", "--action", "schema.change"], config: withB)
+            let emit = try sandbox.laforge(["audit", "emit", "--actor", "b\(seq)", "--action", "schema.change"], config: withB)
             #expect(emit.status == 0, "\(emit.output)")
         }
         let both = try sandbox.verifyChain(config: withB)

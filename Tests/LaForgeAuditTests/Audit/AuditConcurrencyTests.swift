@@ -96,7 +96,7 @@ import Testing
                 """)
             let children = try (0..<12).map { index in
                 try LaForgeChild(
-                    ["audit", "emit", "--user", "same", "--action", "schema.change", "--config", sandbox.configPath],
+                    ["audit", "emit", "--actor", "same", "--action", "schema.change", "--config", sandbox.configPath],
                     in: sandbox.root, tag: "r\(round)-\(index)")
             }
             for child in children {

@@ -30,7 +30,7 @@ import Testing
                 fsync: group
             """)
         // Create the signing key up front, so every child starts from the same state.
-        let first = try sandbox.laforge(["audit", "emit", "--user", "setup", "--action", "schema.change", "--json-output"])
+        let first = try sandbox.laforge(["audit", "emit", "--actor", "setup", "--action", "schema.change", "--json-output"])
         #expect(first.status == 0, "\(first.output)")
         var acknowledged = try parseReceipts(first.stdout)
 
@@ -63,7 +63,7 @@ import Testing
                 acknowledged += try parseReceipts(child.stdout)
             }
             // The next emit after the kills must succeed (torn tails are recovered on open).
-            let after = try sandbox.laforge(["audit", "emit", "--user", "after-\(wave)", "--action", "schema.change", "--json-output"])
+            let after = try sandbox.laforge(["audit", "emit", "--actor", "after-\(wave)", "--action", "schema.change", "--json-output"])
             #expect(after.status == 0, "emit after kills in wave \(wave): \(after.output)")
             acknowledged += (try? parseReceipts(after.stdout)) ?? []
         }

@@ -33,7 +33,7 @@ import Testing
         #expect(flock(fd, LOCK_EX) == 0)
 
         let child = try LaForgeChild(
-            ["audit", "emit", "--action", "schema.change", "--user", "ada", "--flush-timeout", "1", "--json-output",
+            ["audit", "emit", "--action", "schema.change", "--actor", "ada", "--flush-timeout", "1", "--json-output",
              "--config", sandbox.configPath, "--plugin-dir", CLIRunner.buildDirectory],
             in: sandbox.root, tag: "emit")
         let exited = eventually(within: 60) { !child.process.isRunning }

@@ -62,7 +62,7 @@ import Testing
         #expect(!limited.stdout.contains("seq"), "a receipt was printed: \(limited.stdout)")
         try expectJournalHoldsExactly(before, in: sandbox)
         // Without the limit the journal takes events again, continuing the chain.
-        let after = try sandbox.laforge(["audit", "emit", "--user", "after", "--action", "schema.change", "--json-output"])
+        let after = try sandbox.laforge(["audit", "emit", "--actor", "after", "--action", "schema.change", "--json-output"])
         #expect(after.status == 0, "\(after.output)")
         #expect(try parseReceipts(after.stdout).map(\.seq) == [3])
     }

@@ -65,7 +65,7 @@ import Testing
             #expect(result.status == 5, "\(line): \(result.output)")
             #expect(result.stderr.contains("line 2: \(field):"), "\(line): \(result.stderr)")
         }
-        let flags = try sandbox.laforge(["audit", "emit", "--action", "a.b", "--user", "a", "--data", #"{"n":12345678901234567890123}"#])
+        let flags = try sandbox.laforge(["audit", "emit", "--action", "a.b", "--actor", "a", "--data", #"{"n":12345678901234567890123}"#])
         #expect(flags.status == 5, "\(flags.output)")
         #expect(flags.stderr.contains("data.n:"), "\(flags.stderr)")
         let json = try sandbox.laforge(["audit", "emit", "--json", #"{"actor":{"user":"a"},"action":"a.b","data":{"n":-9007199254740993}}"#])

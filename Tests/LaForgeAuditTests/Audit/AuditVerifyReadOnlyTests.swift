@@ -84,7 +84,7 @@ import Testing
         #expect(strict.status == 1, "\(strict.result.output)")
         #expect(try StoreDigest(sandbox.stateDirectory) == before, "verify changed the store")
 
-        let emit = try sandbox.laforge(["audit", "emit", "--action", "schema.change", "--user", "after-crash"])
+        let emit = try sandbox.laforge(["audit", "emit", "--action", "schema.change", "--actor", "after-crash"])
         #expect(emit.status == 0, "\(emit.output)")
         #expect(emit.stderr.contains("journal recovery"), "\(emit.output)")
         let kept = sandbox.stateDirectory + "/journal/recovered/" + SegmentName.fileName(firstSeq: 0) + ".\(whole.count)"

@@ -38,14 +38,14 @@ import Testing
         try FileManager.default.createDirectory(atPath: sandbox.root + "/keys", withIntermediateDirectories: true)
         let wrap = try sandbox.laforge(["keys", "wrap", "--generate", "laforge-test", "--out", keyPath])
         #expect(wrap.status == 0, "\(wrap.output)")
-        #expect(try sandbox.laforge(["audit", "emit", "--user", "before", "--action", "schema.change"]).status == 0)
+        #expect(try sandbox.laforge(["audit", "emit", "--actor", "before", "--action", "schema.change"]).status == 0)
         #expect(try status(sandbox)["uncovered_entries"]?.intValue == 0)
 
         // The KMS unreachable: a closed loopback port as its endpoint.
         let closed = try closedLoopbackPort()
         try writeConfig(sandbox, moto, endpoint: "http://127.0.0.1:\(closed)")
         for user in ["u1", "u2"] {
-            let emit = try sandbox.laforge(["audit", "emit", "--user", user, "--action", "schema.change", "--json-output"])
+            let emit = try sandbox.laforge(["audit", "emit", "--actor", user, "--action", "schema.change", "--json-output"])
             #expect(emit.status == 0, "\(emit.output)")
             #expect(emit.stderr.contains("checkpoints follow when the key is back"), "\(emit.stderr)")
             expectNoSecrets(emit.output, moto.secrets)
@@ -86,7 +86,7 @@ import Testing
 
         // The KMS back: the next command that records signs a checkpoint covering everything.
         try writeConfig(sandbox, moto)
-        let back = try sandbox.laforge(["audit", "emit", "--user", "after", "--action", "schema.change"])
+        let back = try sandbox.laforge(["audit", "emit", "--actor", "after", "--action", "schema.change"])
         #expect(back.status == 0, "\(back.output)")
         #expect(!back.stderr.contains("checkpoints follow"), "\(back.stderr)")
         let recovered = try status(sandbox)

@@ -33,7 +33,7 @@ import Testing
         #expect(mode == 0o600)
 
         for user in ["alice", "bob", "carol"] {
-            let emit = try sandbox.laforge(["audit", "emit", "--user", user, "--action", "schema.change"])
+            let emit = try sandbox.laforge(["audit", "emit", "--actor", user, "--action", "schema.change"])
             #expect(emit.status == 0, "\(emit.output)")
             expectNoSecrets(emit.output, moto.secrets)
         }
@@ -57,7 +57,7 @@ import Testing
         // A plain key while key_wrapped_by is set: refused with the command that fixes it.
         try writeConfig(sandbox, moto)
         #expect(try CLIRunner.run(["keys", "generate", "--out", keyPath]).status == 0)
-        let plain = try sandbox.laforge(["audit", "emit", "--user", "u", "--action", "schema.change"])
+        let plain = try sandbox.laforge(["audit", "emit", "--actor", "u", "--action", "schema.change"])
         #expect(plain.status == 3)
         #expect(plain.stderr.contains("laforge keys wrap"))
         // A wrapped key without key_wrapped_by: refused, naming the setting.
@@ -65,7 +65,7 @@ import Testing
         try FileManager.default.removeItem(atPath: keyPath + ".pub")
         #expect(try sandbox.laforge(["keys", "wrap", "--generate", "k", "--out", keyPath]).status == 0)
         try writeConfig(sandbox, moto, wrapped: false)
-        let unwrapped = try sandbox.laforge(["audit", "emit", "--user", "u", "--action", "schema.change"])
+        let unwrapped = try sandbox.laforge(["audit", "emit", "--actor", "u", "--action", "schema.change"])
         #expect(unwrapped.status == 3)
         #expect(unwrapped.stderr.contains("key_wrapped_by"))
     }

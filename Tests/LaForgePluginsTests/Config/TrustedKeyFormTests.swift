@@ -7,7 +7,7 @@ import Testing
 
 /// One public-key format across the tools: the `.pub` file `laforge keys generate` writes (the
 /// C2SP verifier key `NAME+KEYID+BASE64`) is accepted by `trusted_keys`, inline or as a file, as
-/// `plugins verify --trusted-key` accepts it; so are the bare key in base64 and its raw bytes.
+/// `plugins verify --key` accepts it; so are the bare key in base64 and its raw bytes.
 @Suite struct TrustedKeyFormTests {
     static func generatedKey(in directory: String) throws -> (pub: String, key: Ed25519VerifierKey) {
         let signer = try Ed25519SigningKey.generate(name: "release-2026")

@@ -149,7 +149,7 @@ import Testing
         try setClaims(["email": .string("\(subject)@example.com"), "groups": ["laforge-admins"], "tenant": "acme"])
         let withoutLogin = try sandbox.laforge(["audit", "emit", "--action", "schema.change"])
         #expect(withoutLogin.status == 5)
-        #expect(withoutLogin.stderr.contains("--user is required when nobody is logged in"))
+        #expect(withoutLogin.stderr.contains("--actor is required when nobody is logged in"))
         #expect(try login().status == 0)
         let emitted = try sandbox.laforge(["audit", "emit", "--action", "schema.change", "--target", "orders"])
         #expect(emitted.status == 0, "\(emitted.output)")
@@ -158,7 +158,7 @@ import Testing
         #expect(tail.stdout.contains("\"roles\":[\"admins\"]"))
         #expect(tail.stdout.contains("\"iss\":\"\(issuer)\""))
         // Flags still win for automation.
-        #expect(try sandbox.laforge(["audit", "emit", "--user", "ci-bot", "--action", "schema.change"]).status == 0)
+        #expect(try sandbox.laforge(["audit", "emit", "--actor", "ci-bot", "--action", "schema.change"]).status == 0)
         #expect(try sandbox.laforge(["audit", "tail", "-n", "1", "--json"]).stdout.contains("\"user\":\"ci-bot\""))
     }
 

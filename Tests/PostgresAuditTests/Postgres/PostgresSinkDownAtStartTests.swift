@@ -96,7 +96,7 @@ extension PostgresAuditTests {
             // FileSink has everything.
             let started = Date()
             let emit = try sinks.setup.sandbox.laforge(
-                ["audit", "emit", "--user", "alice\(recorded)", "--action", "schema.change", "--flush-timeout", "60", "--json-output"])
+                ["audit", "emit", "--actor", "alice\(recorded)", "--action", "schema.change", "--flush-timeout", "60", "--json-output"])
             #expect(Date().timeIntervalSince(started) < 30, "emit waited for the sink that cannot start")
             #expect(emit.status == 0, "\(emit.output.replacingOccurrences(of: sinks.password, with: "<secret>"))")
             #expect(!emit.output.contains(sinks.password), "the password appeared in emit's output")
@@ -128,7 +128,7 @@ extension PostgresAuditTests {
             follow.wait()
         }
         for index in 0..<3 {
-            let emit = try sinks.setup.sandbox.laforge(["audit", "emit", "--user", "bob\(index)", "--action", "schema.change", "--flush-timeout", "0"])
+            let emit = try sinks.setup.sandbox.laforge(["audit", "emit", "--actor", "bob\(index)", "--action", "schema.change", "--flush-timeout", "0"])
             #expect(emit.status == 0, "\(emit.output.replacingOccurrences(of: sinks.password, with: "<secret>"))")
             recorded += 1
         }
