@@ -24,7 +24,7 @@ public struct EffectiveConfiguration: Sendable {
 
     /// The document, redacted, with `state_dir` as in force (after `--state-dir`).
     public var document: JSONValue {
-        var document = Self.redactingCredentials(config.document.toJSON(redactingSecrets: true))
+        var document = Self.redactingCredentials(config.document.toJSON())
         if case .object(var members) = document {
             members["state_dir"] = .string(config.stateDir)
             document = .object(members)
