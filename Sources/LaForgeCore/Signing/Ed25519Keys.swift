@@ -169,6 +169,16 @@ public enum KeyFileWriter {
         for existing in [path, publicPath] where FileManager.default.fileExists(atPath: existing) {
             throw KeyFormatError("\(existing) already exists: refusing to overwrite a key (move it away first)")
         }
+        // Missing parent folders are created owner-only (0700): they hold private keys
+        // (`keys generate --out keys/release` in a fresh checkout). Existing ones are left as they are.
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw KeyFormatError("cannot create the folder \(folder) for \(path): \(error.localizedDescription)")
+            }
+        }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw KeyFormatError("cannot create \(path): \(String(cString: strerror(errno)))")
