@@ -15,6 +15,6 @@ struct LaForgeCommand: ParsableCommand {
             ConfigCommand.self, PluginsCommand.self, KeysCommand.self, AuditCommand.self, VerifyCommand.self,
             SnapshotCommand.self, ApproveCommand.self, RejectCommand.self, AnnotateCommand.self, GuardCommand.self,
             ProvenanceCommand.self, SecretsCommand.self, LoginCommand.self, WhoamiCommand.self, AuthCommand.self,
-            ServeCommand.self, StatusCommand.self, DeadLetterCommand.self,
+            ServeCommand.self, StatusCommand.self, DeadLetterCommand.self, BackupCommand.self,
         ])
 }

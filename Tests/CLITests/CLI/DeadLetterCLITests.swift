@@ -13,7 +13,7 @@ import Testing
 /// `laforge deadletter list|show|replay|purge` against real plugins: `picky_sink.c` refuses
 /// every record for good until its accept file exists, then stores them (idempotent by seq, and
 /// logging every call so a double delivery shows); FileSink dead-letters after `max_attempts`
-/// while its folder cannot be created, and verifies end to end once the dead letters are replayed.
+/// while its disk is full (RLIMIT_FSIZE), and verifies end to end once the dead letters are replayed.
 @Suite struct DeadLetterCLITests {
     struct Picky {
         let sandbox: AuditSandbox
