@@ -41,8 +41,8 @@ public enum ServeStatus {
             {
                 waited = max(0, Date().timeIntervalSince1970 - Double(time.microseconds) / 1e6)
             }
-            let deadLetterFile = DeadLetterFile(stateDirectory: config.stateDir, sink: sink.name).path
-            let deadLetters = ((try? String(contentsOfFile: deadLetterFile, encoding: .utf8)) ?? "").split(separator: "\n").count
+            // Open ones only: a dead letter replayed or purged (`laforge deadletter`) is dealt with.
+            let deadLetters = (try? DeadLetterQueue(stateDirectory: config.stateDir, sink: sink.name).open().count) ?? 0
             return SinkDeliveryStatus(sink: sink.name, lagEntries: lag, lagSeconds: waited, deadLetters: UInt64(deadLetters))
         }
         return body(source: "state_directory", sinks: sinks, journalEntries: size, checkpoint: checkpoint, plugins: config.pluginInstances.count)

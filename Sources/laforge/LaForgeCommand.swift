@@ -15,7 +15,7 @@ struct LaForgeCommand: ParsableCommand {
             ConfigCommand.self, PluginsCommand.self, KeysCommand.self, AuditCommand.self, VerifyCommand.self,
             SnapshotCommand.self, ApproveCommand.self, RejectCommand.self, AnnotateCommand.self, GuardCommand.self,
             ProvenanceCommand.self, SecretsCommand.self, LoginCommand.self, WhoamiCommand.self, AuthCommand.self,
-            ServeCommand.self, StatusCommand.self,
+            ServeCommand.self, StatusCommand.self, DeadLetterCommand.self, BackupCommand.self,
         ])
 
     /// Global options may come before the subcommand (GlobalOptionPlacement says why they move).
