@@ -41,7 +41,7 @@ package struct ChainHash: Equatable, Sendable {
     }
 
     /// The RFC 6962 leaf hash `SHA-256(0x00 ‖ payload)`.
-    static func leafHash(of payload: UnsafeRawBufferPointer) -> ChainHash {
+    package static func leafHash(of payload: UnsafeRawBufferPointer) -> ChainHash {
         var hash = ChainHash.zero
         withUnsafeMutableBytes(of: &hash) { SHA256.leafHash(payload, into: $0.baseAddress!) }
         return hash

@@ -182,6 +182,13 @@ public struct JournalFileReader {
         return (frames, nil)
     }
 
+    /// An entry frame whose payload does not hash to the hash in its header.
+    package static func storedHashProblem(seq: UInt64, file: String, offset: UInt64) -> Problem {
+        Problem(
+            kind: .changed, seq: seq, file: file, offset: offset,
+            message: "entry \(seq)'s stored hash does not match SHA-256(0x00 ‖ payload): its bytes were changed")
+    }
+
     private static func isMagicPrefix(_ bytes: UnsafeRawBufferPointer, magic: UInt32) -> Bool {
         withUnsafeBytes(of: magic.littleEndian) { magicBytes in
             zip(bytes.prefix(4), magicBytes).allSatisfy { $0 == $1 }
@@ -222,7 +229,14 @@ public struct JournalFileReader {
     ///
     /// `from` > 0 skips the segments wholly before that seq (a reader following the end; the
     /// skipped frames are not checked, and the first frame read is not linked to its predecessor).
-    package func walk(extent: Extent, checkpoints: [(StoredCheckpoint, String)], from: UInt64 = 0, _ visit: (Item) -> Bool) {
+    ///
+    /// With `checkingHashes` false the caller checks each entry's `leafHash` (the stored hash,
+    /// not yet compared) against its payload itself, in order, before anything after it (a
+    /// verifier hashing on other cores); a frame whose seq or prev_hash is wrong is still
+    /// hashed here first, so its changed bytes are reported before its header.
+    package func walk(
+        extent: Extent, checkpoints: [(StoredCheckpoint, String)], from: UInt64 = 0, checkingHashes: Bool = true, _ visit: (Item) -> Bool
+    ) {
         var segments = extent.segments[...]
         if from > 0, let start = segments.lastIndex(where: { $0.firstSeq <= from }) { segments = segments[start...] }
         let firstSeq = segments.first?.firstSeq ?? 0
@@ -297,10 +311,9 @@ public struct JournalFileReader {
                         if visit(.problem(torn(segment.path, offset, available, what: "frame of entry \(expected)"))) { _ = placeCheckpoints(upTo: .max) }
                         return
                     }
-                    if ChainHash.leafHash(of: payload) != header.hash {
-                        _ = visit(.problem(Problem(
-                            kind: .changed, seq: expected, file: segment.path, offset: offset,
-                            message: "entry \(expected)'s stored hash does not match SHA-256(0x00 ‖ payload): its bytes were changed")))
+                    let headerHolds = header.seq == expected && (previousHash.map { header.prevHash == $0 } ?? true)
+                    if checkingHashes || !headerHolds, ChainHash.leafHash(of: payload) != header.hash {
+                        _ = visit(.problem(Self.storedHashProblem(seq: expected, file: segment.path, offset: offset)))
                         return
                     }
                     if header.seq != expected {

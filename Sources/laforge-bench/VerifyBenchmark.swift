@@ -8,8 +8,9 @@ import LaForgeHost
 ///         the NDJSON file, and in-process loops over each entry line (the one hash per entry
 ///         verification cannot avoid): through the host's `SHA256.leafHash`, and through
 ///         libcrypto's SHA256_* directly (the floor).
-/// Goal: verification ≥ 70 % of the in-process raw SHA-256 rate. Signature checks follow the
-/// checkpoint count, not the entry count.
+/// Goal (#18): verification ≥ 80 % of cores × `openssl dgst` over the same bytes (the leaf hashes
+/// are independent, so every core can hash); the older goal of #3 was ≥ 70 % of the in-process
+/// loop. Signature checks follow the checkpoint count, not the entry count.
 struct VerifyBenchmark {
     var entries = 1_000_000
     var rounds = 3
@@ -83,11 +84,18 @@ struct VerifyBenchmark {
         print("  raw: in-process libcrypto SHA256_* loop \(format(median(libcrypto), 2)) s  \(rate(hashedEntries, median(libcrypto))) entries/s  (no allocation per hash)")
         let journalRatio = Double(entries) / journalSeconds / rawRate
         let fileRatio = Double(entries) / fileSeconds / rawRate
-        print("\nratios to the in-process SHA-256 loop (goal ≥ 70 %):")
+        // The physical limit: every core hashing the same bytes as fast as openssl does on one.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let journalLimit = median(opensslSegments) / Double(cores) / journalSeconds
+        let fileLimit = median(opensslFile) / Double(cores) / fileSeconds
+        print("\nratios to \(cores) cores × openssl dgst over the same bytes (the limit, #18: goal ≥ 80 %):")
+        print("  journal   \(percent(journalLimit))  \(journalLimit >= 0.8 ? "met" : "NOT met")")
+        print("  FileSink  \(percent(fileLimit))  \(fileLimit >= 0.8 ? "met" : "NOT met")")
+        print("\nratios to the in-process SHA-256 loop (the older baseline of #3, goal ≥ 70 %):")
         print("  journal   \(percent(journalRatio))  \(journalRatio >= 0.7 ? "met" : "NOT met")")
         print("  FileSink  \(percent(fileRatio))  \(fileRatio >= 0.7 ? "met" : "NOT met")")
         print("ratios to the libcrypto loop: journal \(percent(median(libcrypto) / journalSeconds)), FileSink \(percent(median(libcrypto) / fileSeconds))")
-        print("ratios to openssl dgst over the same bytes: journal \(percent(median(opensslSegments) / journalSeconds)), "
+        print("ratios to openssl dgst on one core: journal \(percent(median(opensslSegments) / journalSeconds)), "
             + "FileSink \(percent(median(opensslFile) / fileSeconds))")
         if hashedEntries != entries { print("WARNING: the FileSink file holds \(hashedEntries) entries, not \(entries)") }
     }

@@ -21,26 +21,39 @@ public enum ChainSource {
         let totalBytes = extent.segments.reduce(0) { $0 + $1.size }
         var entries: UInt64 = 0
         var readBytes: UInt64 = 0
-        reader.walk(extent: extent, checkpoints: checkpoints) { item in
+        // The walk leaves each frame's stored hash to the pipeline, which hashes the payloads on
+        // the other cores and compares them in order (hashing twice would double the walk's cost).
+        let pipeline = LeafHashPipeline(verifier: verifier)
+        pipeline.storedHashMismatch = { seq, offset in
+            let seq = seq ?? 0
+            let path = extent.segments.last { $0.firstSeq <= seq }?.path ?? directory
+            report(JournalFileReader.storedHashProblem(seq: seq, file: path, offset: offset), to: verifier)
+        }
+        // Each frame's offset in its segment, for the message naming a changed frame: the walk
+        // visits the frames of each segment from its start, 80 header bytes and the payload each.
+        let segmentStarts = Set(extent.segments.map(\.firstSeq))
+        var frameOffset: UInt64 = 0
+        reader.walk(extent: extent, checkpoints: checkpoints, checkingHashes: false) { item in
             switch item {
-            case .entry(let seq, let payload, let leafHash):
-                // The reader checked the frame's hash against the payload: hashing it again
-                // would double the cost of the walk.
-                verifier.entry(payload, at: .journal(seq: seq), leafHash: leafHash)
+            case .entry(let seq, let payload, let storedHash):
+                if segmentStarts.contains(seq) { frameOffset = 0 }
+                pipeline.entry(payload, at: .journal(seq: seq), storedHash: storedHash, seq: seq, tag: frameOffset)
+                frameOffset += UInt64(payload.count + 80)
                 entries += 1
                 readBytes += UInt64(payload.count + 80)
                 if entries % 16_384 == 0 { progress(readBytes, totalBytes) }
             case .checkpoint(_, let payload, let location):
                 if let value = try? JSONParser.parse(payload), case .string(let note)? = value["note"] {
-                    verifier.checkpoint(note, location: location)
+                    pipeline.other { $0.checkpoint(note, location: location) }
                 } else {
-                    verifier.problem(.checkpointForged, seq: nil, location: location, "a stored checkpoint is not {\"note\": \"<signed note>\"}")
+                    pipeline.other { $0.problem(.checkpointForged, seq: nil, location: location, "a stored checkpoint is not {\"note\": \"<signed note>\"}") }
                 }
             case .problem(let problem):
-                report(problem, to: verifier)
+                pipeline.other { report(problem, to: $0) }
             }
-            return !verifier.hasFailed
+            return !pipeline.hasFailed
         }
+        pipeline.drain()
         if let checkpointProblem, !verifier.hasFailed { report(checkpointProblem, to: verifier) }
         progress(totalBytes, totalBytes)
         return verifier.finish()
@@ -104,22 +117,24 @@ public enum ChainSource {
         }
         let checkpointPrefix: StaticString = #"{"checkpoint":"#
         let reader = LineReader()
-        for path in paths where !verifier.hasFailed {
+        // Entry lines are hashed on the other cores; checkpoints and problems keep their place.
+        let pipeline = LeafHashPipeline(verifier: verifier)
+        for path in paths where !pipeline.hasFailed {
             let end = reader.forEachLine(ofFileAt: path) { line, lineNumber, offset in
                 if line.count >= checkpointPrefix.utf8CodeUnitCount,
                    memcmp(line.baseAddress!, checkpointPrefix.utf8Start, checkpointPrefix.utf8CodeUnitCount) == 0
                 {
                     let location = "\(path):\(lineNumber)"
                     if let value = try? JSONParser.parse([UInt8](line)), case .string(let note)? = value["checkpoint"] {
-                        verifier.checkpoint(note, location: location)
+                        pipeline.other { $0.checkpoint(note, location: location) }
                     } else {
-                        verifier.malformed("a checkpoint line that is not {\"checkpoint\": \"<note>\"}", location: location)
+                        pipeline.other { $0.malformed("a checkpoint line that is not {\"checkpoint\": \"<note>\"}", location: location) }
                     }
                 } else {
-                    verifier.entry(line, at: .line(lineNumber, of: path))
+                    pipeline.entry(line, at: .line(lineNumber, of: path))
                 }
                 if lineNumber % 65_536 == 0 { progress(readBytes + offset, totalBytes) }
-                return !verifier.hasFailed
+                return !pipeline.hasFailed
             }
             switch end {
             case .complete(let size):
@@ -128,12 +143,14 @@ public enum ChainSource {
             case .stopped:
                 break
             case .unterminatedLine(let lineNumber):
-                verifier.malformed(
-                    "the last line has no newline: the file was truncated or a write was torn", location: "\(path):\(lineNumber)")
+                pipeline.other {
+                    $0.malformed("the last line has no newline: the file was truncated or a write was torn", location: "\(path):\(lineNumber)")
+                }
             case .unreadable:
-                verifier.malformed("cannot read the file", location: path)
+                pipeline.other { $0.malformed("cannot read the file", location: path) }
             }
         }
+        pipeline.drain()
         return verifier.finish()
     }
 }

@@ -15,7 +15,7 @@ public final class ChainVerifier {
     private let verifierKeys: [Ed25519VerifierKey]
     private let origin: String?
     private let chainID: String?
-    private var frontier = MerkleFrontier()
+    private var frontier = ParallelFrontier()
     /// The next seq expected; nil until the stream says where it starts.
     private var expected: UInt64?
     private var previousHash: ChainHash?
@@ -268,7 +268,7 @@ public final class ChainVerifier {
             guard start.size == checkpoint.size, start.root() == checkpoint.rootHash else {
                 return fail(.checkpointInconsistent, checkpoint.size, location, "the frontier it carries does not match its root")
             }
-            frontier = start
+            frontier = ParallelFrontier(start)
             expected = checkpoint.size
         }
         if checkpoint.size > frontier.size {

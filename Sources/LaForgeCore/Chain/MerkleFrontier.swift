@@ -39,6 +39,35 @@ public struct MerkleFrontier: Sendable, Equatable {
         size += 1
     }
 
+    /// Appends the root of a complete subtree of 2^`height` leaves (32 bytes at `subtreeRoot`),
+    /// with the same result as appending its leaves one by one: the frontier's size must be a
+    /// multiple of 2^`height`, so the subtree is one of the tree's own (RFC 6962 §2.1 splits at
+    /// powers of two). What lets the verifier hash runs of leaves on other cores.
+    public mutating func append(subtreeRoot: UnsafeRawPointer, height: Int) {
+        precondition(height >= 0 && height < 63 && size & ((1 << UInt64(height)) - 1) == 0, "a subtree must sit at a multiple of its size")
+        let depth = size.nonzeroBitCount
+        borderHashes.append(contentsOf: UnsafeRawBufferPointer(start: subtreeRoot, count: SHA256.digestCount))
+        let newDepth = borderHashes.withUnsafeMutableBytes { stack in
+            // The stack merges by the bits of the size counted in subtrees of this height.
+            MerkleHashStack.push(subtreeRoot, size: size >> UInt64(height), depth: depth, stack: stack.baseAddress!)
+        }
+        borderHashes.removeLast((depth + 1 - newDepth) * SHA256.digestCount)
+        size += 1 << UInt64(height)
+    }
+
+    /// MTH of the 2^`height` leaf hashes lying contiguous at `leaves` (32 bytes each), into
+    /// `output` (32 bytes), allocating nothing.
+    public static func subtreeRoot(leaves: UnsafeRawPointer, height: Int, into output: UnsafeMutableRawPointer) {
+        withUnsafeTemporaryAllocation(byteCount: MerkleHashStack.capacity, alignment: 16) { stack in
+            let base = stack.baseAddress!
+            var depth = 0
+            for position in 0..<(1 << height) {
+                depth = MerkleHashStack.push(leaves + position * SHA256.digestCount, size: UInt64(position), depth: depth, stack: base)
+            }
+            output.copyMemory(from: base, byteCount: SHA256.digestCount)
+        }
+    }
+
     /// MTH of the `size` leaves appended so far (`MerkleTree.emptyRoot` when none).
     public func root() -> [UInt8] {
         guard size > 0 else { return MerkleTree.emptyRoot }

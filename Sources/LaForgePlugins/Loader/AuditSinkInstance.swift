@@ -136,6 +136,11 @@ public struct StoredRecord {
     public var data: UnsafeRawBufferPointer
     /// Where a person finds the record in the sink (`table audit.entries, seq 41`).
     public var location: String
+
+    /// A record over other bytes (a verifier's copy of what the sink returned).
+    package init(kind: AuditRecordKind?, rawKind: UInt32, seq: UInt64, data: UnsafeRawBufferPointer, location: String) {
+        (self.kind, self.rawKind, self.seq, self.data, self.location) = (kind, rawKind, seq, data, location)
+    }
 }
 
 /// Carries the Swift visitor through read_back's `visit_ctx`.
