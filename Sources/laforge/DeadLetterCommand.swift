@@ -43,7 +43,7 @@ func startSinkAlone(_ name: String, config: LaForgeConfig, global: GlobalOptions
     guard let instance = config.sinks.first(where: { $0.name == name }) else {
         let configured = config.sinks.map(\.name)
         throw fail(
-            "no sink named \(name) in \(global.configPath) (configured: \(configured.isEmpty ? "none" : configured.joined(separator: ", ")))",
+            "no sink named \(name) in \(global.configLocation) (configured: \(configured.isEmpty ? "none" : configured.joined(separator: ", ")))",
             LaForgeExit.configError)
     }
     var alone = config
