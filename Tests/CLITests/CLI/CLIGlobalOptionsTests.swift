@@ -79,6 +79,7 @@ import Testing
         let noJSON: Set<String> = [
             "plugins sign", "keys generate", "keys wrap", "audit deliver", "audit hash-value", "provenance export",
             "secrets get", "secrets encrypt", "secrets decrypt", "approve", "reject", "annotate", "serve", "help",
+            "deadletter replay", "deadletter purge",
         ]
         let dump = try CLIRunner.run(["--experimental-dump-help"])
         #expect(dump.status == 0)

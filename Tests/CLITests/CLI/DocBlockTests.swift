@@ -66,6 +66,7 @@ import Testing
         "docs/API.md#6": "needs a running server ($SOCK); ServeGuideTests",
         "docs/API.md#7": "needs a running server ($SOCK); ServeGuideTests",
         "docs/API.md#8": "needs a running server ($SOCK); ServeGuideTests",
+        "docs/OPERATIONS.md#0": "/etc and /var paths beside a running serve; BackupDrillTests runs this block against a live laforge serve",
         "docs/PERFORMANCE.md#0": "release builds and benchmarks (minutes each); bench/ and laforge-bench",
         "docs/PERFORMANCE.md#1": "a release build and a PostgreSQL benchmark; laforge-bench postgres",
         "docs/POSTGRES.md#1": "needs a PostgreSQL admin DSN; PostgresAuditTests applies postgres-roles.sql",
