@@ -104,19 +104,36 @@ public enum ChainSource {
         }
         let checkpointPrefix: StaticString = #"{"checkpoint":"#
         let reader = LineReader()
-        for path in paths where !verifier.hasFailed {
+        let set = paths.count > 1 && rotationNumber(paths.last!) == nil
+        var boundary = RotationBoundary()
+        for (index, path) in paths.enumerated() where !verifier.hasFailed {
+            if set, index == paths.count - 1, !FileManager.default.fileExists(atPath: path) {
+                // FileSink creates the active file again right after rotating (starting it with
+                // a copy of the last checkpoint): a set without one had it removed.
+                let next = verifier.nextSeq ?? 0
+                verifier.problem(
+                    .entryMissing, seq: next, location: path,
+                    "the active file of the set is missing (FileSink always keeps one after rotating, starting with a copy of the last checkpoint): "
+                        + "it was removed, and entries from \(next) on, if there were any, with it")
+                break
+            }
+            var endsWithCheckpoint = false
             let end = reader.forEachLine(ofFileAt: path) { line, lineNumber, offset in
                 if line.count >= checkpointPrefix.utf8CodeUnitCount,
                    memcmp(line.baseAddress!, checkpointPrefix.utf8Start, checkpointPrefix.utf8CodeUnitCount) == 0
                 {
                     let location = "\(path):\(lineNumber)"
                     if let value = try? JSONParser.parse([UInt8](line)), case .string(let note)? = value["checkpoint"] {
+                        boundary.next(seq: ChainVerifier.claimedSize(note: note), verifier: verifier)
                         verifier.checkpoint(note, location: location)
                     } else {
                         verifier.malformed("a checkpoint line that is not {\"checkpoint\": \"<note>\"}", location: location)
                     }
+                    endsWithCheckpoint = true
                 } else {
+                    boundary.next(seq: AuditEntry.link(line)?.seq, verifier: verifier)
                     verifier.entry(line, at: .line(lineNumber, of: path))
+                    endsWithCheckpoint = false
                 }
                 if lineNumber % 65_536 == 0 { progress(readBytes + offset, totalBytes) }
                 return !verifier.hasFailed
@@ -125,6 +142,7 @@ public enum ChainSource {
             case .complete(let size):
                 readBytes += size
                 progress(readBytes, totalBytes)
+                if set, index < paths.count - 1, !endsWithCheckpoint { boundary.unterminated(path, verifier: verifier) }
             case .stopped:
                 break
             case .unterminatedLine(let lineNumber):
@@ -134,6 +152,41 @@ public enum ChainSource {
                 verifier.malformed("cannot read the file", location: path)
             }
         }
+        boundary.end(verifier: verifier)
         return verifier.finish()
+    }
+}
+
+/// The rule at the end of each rotated file of a FileSink set: FileSink rotates only right after
+/// writing a checkpoint, so a rotated file always ends with one. One that does not lost its last
+/// lines; when what follows continues at the next seq (nothing else shows the cut: the next
+/// file starts with a copy of that checkpoint, or the entries simply go on), the checkpoint is
+/// reported missing there. When entries are missing too, the chain says so itself.
+private struct RotationBoundary {
+    private var open: (path: String, seq: UInt64)?
+
+    mutating func unterminated(_ path: String, verifier: ChainVerifier) {
+        guard !verifier.hasFailed, !verifier.isLookingAhead, let next = verifier.nextSeq else { return }
+        open = (path, next)
+    }
+
+    /// The first record after a rotated file, with the seq (or size) it claims.
+    mutating func next(seq: UInt64?, verifier: ChainVerifier) {
+        guard let (path, expected) = open else { return }
+        open = nil
+        if seq == expected { report(path, expected, verifier) }
+    }
+
+    mutating func end(verifier: ChainVerifier) {
+        guard let (path, expected) = open else { return }
+        open = nil
+        report(path, expected, verifier)
+    }
+
+    private func report(_ path: String, _ seq: UInt64, _ verifier: ChainVerifier) {
+        verifier.problem(
+            .checkpointMissing, seq: seq, location: path,
+            "the rotated file does not end with a checkpoint (FileSink rotates only right after one): "
+                + "its last lines were removed, the checkpoint of size \(seq) with them")
     }
 }
