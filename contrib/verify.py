@@ -222,7 +222,12 @@ def journal_records(directory, verifier):
         magic_ok = rest[:16][:4] == b"LFC1"[:len(rest[:4])]
         length = struct.unpack("<I", rest[4:8])[0] if len(rest) >= 16 else None
         if length is None or rest[:4] != b"LFC1" or length > MAX_PAYLOAD:
-            problem = ("torn", None) if len(rest) < 16 and magic_ok else ("changed", previous)
+            if len(rest) < 16:
+                problem = ("torn", None) if magic_ok else ("changed", previous)
+            else:  # a whole header still names a size; a length that fits, a note to check
+                size = struct.unpack("<Q", rest[8:16])[0]
+                fits = length <= MAX_PAYLOAD and len(rest) >= 48 + length
+                problem = ("changed", size, rest[16:16 + length]) if fits else ("changed", size)
             break
         if len(rest) < 48 + length:
             problem = ("torn", None)
