@@ -4,6 +4,8 @@
     verify.py --key checkpoint.pub [--origin O] [--chain ID] [--strict] JOURNAL_DIR
     verify.py --key checkpoint.pub [...] --file PATH        (a FileSink set: PATH.1 ... PATH)
     verify.py --key checkpoint.pub [...] --approvals FILE JOURNAL_DIR   (approvals.ndjson too)
+    verify.py --key checkpoint.pub [...] --table ROWS.ndjson (a PostgresAudit table's rows)
+    --known-entries N: the store held N entries when last verified (kept outside the store)
 
 Prints one JSON report (valid, entries, checkpoints, uncovered_entries, warnings, failure with
 kind and seq) and exits 0 when the store verifies, 1 when it does not, 2 on bad usage.
@@ -71,6 +73,23 @@ class Verifier:
         index = 0
         while index < len(records):
             kind, data = records[index]
+            if kind == "missing":
+                raise Failed("entry_missing", self.expected or 0, "the active file of a rotated set (%s) is missing" % data)
+            if kind == "rotated_end":
+                following = records[index + 1] if index + 1 < len(records) else None
+                if following and following[0] == "missing":
+                    index += 1
+                    continue
+                claimed = None
+                if following and following[0] == "entry":
+                    claimed = self.link(following[1])[1]
+                elif following and following[0] == "checkpoint":
+                    body = following[1].split("\n")
+                    claimed = int(body[1]) if len(body) > 1 and body[1].isdigit() else None
+                if self.expected is not None and (following is None or claimed == self.expected):
+                    raise Failed("checkpoint_missing", self.expected, "%s does not end with a checkpoint" % data)
+                index += 1
+                continue
             seq = self.entry(data) if kind == "entry" else self.checkpoint(data)
             if seq is not None:  # a gap: look ahead for the entry expected
                 ahead = records[index + 1:index + 1 + LOOKAHEAD]
@@ -178,7 +197,9 @@ class Verifier:
         self.last_checkpoint = size
         return None
 
-    def finish(self):
+    def finish(self, known_entries=None):
+        if known_entries is not None and (self.expected or 0) < known_entries:
+            raise Failed("entry_missing", self.expected or 0, "the store held %d entries when last verified" % known_entries)
         uncovered = self.size - (self.last_checkpoint or 0)
         if uncovered > 0:
             if self.strict:
@@ -201,7 +222,12 @@ def journal_records(directory, verifier):
         magic_ok = rest[:16][:4] == b"LFC1"[:len(rest[:4])]
         length = struct.unpack("<I", rest[4:8])[0] if len(rest) >= 16 else None
         if length is None or rest[:4] != b"LFC1" or length > MAX_PAYLOAD:
-            problem = ("torn", None) if len(rest) < 16 and magic_ok else ("changed", previous)
+            if len(rest) < 16:
+                problem = ("torn", None) if magic_ok else ("changed", previous)
+            else:  # a whole header still names a size; a length that fits, a note to check
+                size = struct.unpack("<Q", rest[8:16])[0]
+                fits = length <= MAX_PAYLOAD and len(rest) >= 48 + length
+                problem = ("changed", size, rest[16:16 + length]) if fits else ("changed", size)
             break
         if len(rest) < 48 + length:
             problem = ("torn", None)
@@ -255,8 +281,11 @@ def file_records(path, alone):
     """The records of PATH.1 ... PATH (or of PATH alone: a numbered file, or `alone`)."""
     name, folder = os.path.basename(path), os.path.dirname(path) or "."
     rotated = sorted((int(n[len(name) + 1:]), n) for n in os.listdir(folder) if n.startswith(name + ".") and n[len(name) + 1:].isdigit())
-    records = []
-    for file in [path] if alone else [os.path.join(folder, n) for _, n in rotated] + [path]:
+    records, files = [], [path] if alone else [os.path.join(folder, n) for _, n in rotated] + [path]
+    for number, file in enumerate(files):
+        if len(files) > 1 and file == path and not os.path.exists(path):
+            records.append(("missing", file))  # FileSink always keeps an active file after rotating
+            break
         data = open(file, "rb").read()
         lines = data.split(b"\n")
         if lines[-1]:
@@ -271,7 +300,36 @@ def file_records(path, alone):
                 records.append(("checkpoint", value) if isinstance(value, str) else ("malformed", file))
             else:
                 records.append(("entry", line))
+        # A rotated file ends with a checkpoint (FileSink rotates right after one).
+        if number < len(files) - 1 and not (lines[-2:-1] and lines[-2].startswith(b'{"checkpoint":')):
+            records.append(("rotated_end", file))
     return records
+
+
+def table_records(path, verifier):
+    """A PostgresAudit table's rows (FORMATS.md, the export query) as records, and the first
+    row whose hash, prev_hash, seq, root_hash or tree_size copy is not what its text gives."""
+    records, problem = [], None
+    for line in open(path, "rb").read().split(b"\n"):
+        if not line:
+            continue
+        row = json.loads(line)
+        if "note" in row:
+            records.append(("checkpoint", row["note"]))
+            body = row["note"].split("\n")
+            size = int(body[1]) if len(body) > 2 and body[1].isdigit() else None
+            if problem is None and size is not None and (row["tree_size"] != size or bytes.fromhex(row["root_hash"]) != base64.b64decode(body[2])):
+                problem = Failed("content_changed", size, "the row's tree_size or root_hash is not the note's")
+            continue
+        data = row["canonical"].encode("utf-8")
+        records.append(("entry", data))
+        _, seq, prev = verifier.link(data)
+        if problem is None and seq is not None:
+            if row["seq"] != seq:
+                problem = Failed("content_changed", row["seq"], "the row's seq is not its entry's")
+            elif bytes.fromhex(row["hash"]) != leaf(data) or bytes.fromhex(row["prev_hash"]) != prev:
+                problem = Failed("content_changed", seq, "the row's hash or prev_hash is not what its canonical text gives")
+    return records, problem
 
 
 TIME = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?Z\Z")
@@ -336,19 +394,22 @@ def main():
     parser.add_argument("--key", action="append", required=True)
     parser.add_argument("--origin"), parser.add_argument("--chain"), parser.add_argument("--file"), parser.add_argument("--approvals")
     parser.add_argument("--strict", action="store_true")
+    parser.add_argument("--table"), parser.add_argument("--known-entries", type=int)
     parser.add_argument("--from-checkpoint", action="store_true", help="the set's first files were pruned")
     parser.add_argument("journal", nargs="?")
     args = parser.parse_args()
-    if (args.file is None) == (args.journal is None):
-        parser.error("give a journal directory or --file PATH")
+    if [args.file, args.journal, args.table].count(None) != 2:
+        parser.error("give a journal directory, --file PATH or --table ROWS")
     numbered = bool(args.file) and os.path.basename(args.file).rsplit(".", 1)[-1].isdigit()
     whole = not (numbered or args.from_checkpoint)
     verifier = Verifier([load_key(k) for k in args.key], args.origin, args.chain, args.strict, whole)
     report = {"valid": True}
     try:
-        problem = None
+        problem = columns = None
         if args.file:
             records = file_records(args.file, numbered)
+        elif args.table:
+            records, columns = table_records(args.table, verifier)
         else:
             records, problem = journal_records(args.journal, verifier)
         if verifier.origin is None:
@@ -356,7 +417,11 @@ def main():
             chain = verifier.chain or (verifier.link(first)[0] if first else None)
             verifier.origin = "laforge/%s" % chain if chain else None
         malformed = next((i for i, r in enumerate(records) if r[0] == "malformed"), None)
-        verifier.run(records[:malformed])
+        try:
+            verifier.run(records[:malformed])
+        except Failed as failure:
+            # A changed column copy counts unless the chain itself failed at or before its seq.
+            raise columns if columns is not None and failure.seq is not None and failure.seq > columns.seq else failure
         if malformed is not None:
             raise Failed("malformed", verifier.expected, "a line that is no record, or a last line without newline")
         if problem and problem[0] == "torn":
@@ -369,7 +434,12 @@ def main():
                 except (Failed, ValueError, KeyError, TypeError):
                     pass
             raise Failed("checkpoint_forged", size, "a checkpoint frame of checkpoints.log was changed")
-        report["uncovered_entries"] = verifier.finish()
+        try:
+            report["uncovered_entries"] = verifier.finish(args.known_entries)
+        except Failed as failure:
+            raise columns if columns is not None and failure.seq is not None and failure.seq > columns.seq else failure
+        if columns is not None:
+            raise columns
         if args.approvals:
             events = {}
             for kind, data in records:

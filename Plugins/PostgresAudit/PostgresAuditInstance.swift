@@ -349,8 +349,10 @@ final class PostgresAuditInstance: ReadableAuditSink {
             var next = from
             var stopped = false
             reading: while true {
+                // hash and prev_hash go with the row: queries read them, so the host holds them
+                // against what `canonical` gives.
                 let rows = try connection.execute(
-                    "SELECT seq, canonical FROM \(config.qualifiedTable) WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT \(Self.readChunk)",
+                    "SELECT seq, canonical, encode(hash, 'hex'), encode(prev_hash, 'hex') FROM \(config.qualifiedTable) WHERE chain_id = $1 AND seq >= $2 ORDER BY seq LIMIT \(Self.readChunk)",
                     [chain, String(next)])
                 if rows.count == 0 { break }
                 for row in 0..<rows.count {
@@ -359,9 +361,11 @@ final class PostgresAuditInstance: ReadableAuditSink {
                         stopped = true
                         break reading
                     }
+                    let hash = rows.hexBytes(row, 2)
+                    let prevHash = rows.hexBytes(row, 3)
                     let keepGoing = rows.withBytes(row, 1) { text in
                         Self.visit(
-                            visit, context, kind: LAFORGE_RECORD_ENTRY, seq: seq, data: text,
+                            visit, context, kind: LAFORGE_RECORD_ENTRY, seq: seq, data: text, hash: hash, prevHash: prevHash,
                             location: "table \(config.tableName), chain \(chain), seq \(seq)")
                     }
                     if !keepGoing {
@@ -407,14 +411,24 @@ final class PostgresAuditInstance: ReadableAuditSink {
                     + "name one (audit.chain_id in the configuration)"))
     }
 
+    /// Hands one record to `visit`; `hash` and `prevHash` are the stored columns (32 bytes, or
+    /// nil when a value is not 32 bytes: then the host has nothing to compare and says nothing).
     fileprivate static func visit(
         _ visit: Visit, _ context: UnsafeMutableRawPointer?, kind: laforge_record_kind, seq: UInt64,
-        data: UnsafeBufferPointer<CChar>, location: String
+        data: UnsafeBufferPointer<CChar>, hash: [UInt8]?, prevHash: [UInt8]?, location: String
     ) -> Bool {
-        var record = laforge_audit_record(
-            struct_size: UInt32(MemoryLayout<laforge_audit_record>.size), kind: UInt32(kind.rawValue), seq: seq, hash: nil,
-            prev_hash: nil, data: data.baseAddress, data_len: data.count)
-        return location.withCString { visit(context, &record, $0) } == 0
+        func withOptional(_ bytes: [UInt8]?, _ body: (UnsafePointer<UInt8>?) -> Int32) -> Int32 {
+            guard let bytes, bytes.count == 32 else { return body(nil) }
+            return bytes.withUnsafeBufferPointer { body($0.baseAddress) }
+        }
+        return withOptional(hash) { hash in
+            withOptional(prevHash) { prevHash in
+                var record = laforge_audit_record(
+                    struct_size: UInt32(MemoryLayout<laforge_audit_record>.size), kind: UInt32(kind.rawValue), seq: seq, hash: hash,
+                    prev_hash: prevHash, data: data.baseAddress, data_len: data.count)
+                return location.withCString { visit(context, &record, $0) }
+            }
+        } == 0
     }
 
     // MARK: health
@@ -434,7 +448,7 @@ private struct CheckpointStream {
     let connection: PostgresConnection
     let config: PostgresAuditConfig
     let chain: String
-    private var buffered: [(size: UInt64, note: [CChar])] = []
+    private var buffered: [(size: UInt64, note: [CChar], rootHash: [UInt8]?)] = []
     private var position = 0
     /// Sizes already fetched go up to here; the next query asks for larger ones.
     private var fetchedThrough: Int64
@@ -452,11 +466,11 @@ private struct CheckpointStream {
         if position == buffered.count {
             guard !exhausted else { return nil }
             let rows = try connection.execute(
-                "SELECT tree_size, note FROM \(config.qualifiedCheckpoints) WHERE chain_id = $1 AND tree_size > $2 ORDER BY tree_size LIMIT 1000",
+                "SELECT tree_size, note, encode(root_hash, 'hex') FROM \(config.qualifiedCheckpoints) WHERE chain_id = $1 AND tree_size > $2 ORDER BY tree_size LIMIT 1000",
                 [chain, String(fetchedThrough)])
             buffered = (0..<rows.count).compactMap { row in
                 guard let size = rows.unsigned(row, 0) else { return nil }
-                return (size, rows.withBytes(row, 1) { Array($0) })
+                return (size, rows.withBytes(row, 1) { Array($0) }, rows.hexBytes(row, 2))
             }
             position = 0
             if rows.count < 1000 { exhausted = true }
@@ -471,11 +485,11 @@ private struct CheckpointStream {
         throws(PostgresConnection.Failure) -> Bool
     {
         while let size = try peek(), size <= limit {
-            let note = buffered[position].note
+            let (note, rootHash) = (buffered[position].note, buffered[position].rootHash)
             position += 1
             let keepGoing = note.withUnsafeBufferPointer { text in
                 PostgresAuditInstance.visit(
-                    visit, context, kind: LAFORGE_RECORD_CHECKPOINT, seq: size, data: text,
+                    visit, context, kind: LAFORGE_RECORD_CHECKPOINT, seq: size, data: text, hash: rootHash, prevHash: nil,
                     location: "table \(config.checkpointsName), chain \(chain), tree size \(size)")
             }
             if !keepGoing { return false }

@@ -85,6 +85,9 @@ final class PostgresConnection {
             isNull(row, column) ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(column)))
         }
         func unsigned(_ row: Int, _ column: Int) -> UInt64? { string(row, column).flatMap { UInt64($0) } }
+        /// A value selected as `encode(column, 'hex')` (whatever the session's `bytea_output`),
+        /// decoded; nil for NULL or text that is not hex.
+        func hexBytes(_ row: Int, _ column: Int) -> [UInt8]? { string(row, column).flatMap(Hex.bytes) }
         /// The value's bytes, borrowed for `body` (text format: exactly what the server stored).
         func withBytes<R>(_ row: Int, _ column: Int, _ body: (UnsafeBufferPointer<CChar>) -> R) -> R {
             let pointer = PQgetvalue(result, Int32(row), Int32(column))

@@ -142,11 +142,25 @@ public struct JournalFileReader {
                     if available < UInt64(CheckpointFrame.headerSize), prefix {
                         return (frames, torn(path, offset, available, what: "checkpoint frame"))
                     }
+                    // A whole header still names a size, and a length that fits still frames a
+                    // note whose signature may name the true size: located like a digest mismatch.
+                    var claimed = previous
+                    var payload: [UInt8]?
+                    if let header, available >= UInt64(CheckpointFrame.headerSize) {
+                        claimed = UInt64(littleEndian: header.baseAddress!.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                        let length = UInt64(UInt32(littleEndian: header.baseAddress!.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
+                        if length <= 16 << 20, available >= UInt64(CheckpointFrame.frameCount(payloadCount: Int(length))),
+                            let frame = try window.bytes(handle, at: offset, count: CheckpointFrame.frameCount(payloadCount: Int(length)))
+                        {
+                            payload = [UInt8](frame[CheckpointFrame.headerSize..<(CheckpointFrame.headerSize + Int(length))])
+                        }
+                    }
                     return (
                         frames,
                         Problem(
-                            kind: .checkpointChanged, seq: previous, file: path, offset: offset,
-                            message: "not a checkpoint frame (bad magic or length) after the checkpoint of size \(previous.map(String.init) ?? "none")")
+                            kind: .checkpointChanged, seq: claimed, file: path, offset: offset,
+                            message: "not a checkpoint frame (bad magic or length) after the checkpoint of size \(previous.map(String.init) ?? "none")",
+                            payload: payload)
                     )
                 }
                 let claimed = UInt64(littleEndian: header.baseAddress!.loadUnaligned(fromByteOffset: 8, as: UInt64.self))

@@ -80,7 +80,7 @@ struct VerifyCommand: ParsableCommand {
                 do { try ChainSource.compare(verifier, sink: sink ?? "", with: leaves, config: config) } catch {
                     throw fail("--against-journal: \(error)", LaForgeExit.runtimeError)
                 }
-                if sink == nil { verifier.deliveredUpTo = nil }
+                if sink == nil { (verifier.deliveredUpTo, verifier.deliveredCheckpointSize) = (nil, nil) }
             } else if let sink {
                 // A sink is always held against the journal's end beside it: lagging is
                 // reported, entries lost after delivery fail.
@@ -94,7 +94,9 @@ struct VerifyCommand: ParsableCommand {
             if let path = try filePath(config) {
                 let files = ChainSource.fileSet(for: path)
                 what = files.count == 1 ? path : "\(files.count) files (\(files.first!) … \(path))"
-                guard files.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
+                // With rotated files beside it, a missing active file is a finding of the
+                // verification (verifyFiles), not a mistyped path.
+                guard files.count > 1 || FileManager.default.fileExists(atPath: path) else {
                     throw fail("\(path): no such file", LaForgeExit.runtimeError)
                 }
                 report = ChainSource.verifyFiles(files, verifier: verifier, fromCheckpoint: fromCheckpoint) {

@@ -21,12 +21,15 @@ extension ChainSource {
     }
 
     /// Sets `verifier` up to compare the sink `sink` with `leaves`: every entry must be the
-    /// journal's, and every entry the host's cursor says it delivered must be there.
+    /// journal's, and every entry and checkpoint the host's cursor says it delivered must be there
+    /// (every journal checkpoint between two of the sink's, too).
     public static func compare(
         _ verifier: ChainVerifier, sink: String, with leaves: JournalLeaves, config: LaForgeConfig
     ) throws(JournalError) {
         verifier.journal = leaves
-        verifier.deliveredUpTo = try CursorStore(stateDirectory: config.stateDir).load(sink)?.nextSeq
+        let cursor = try CursorStore(stateDirectory: config.stateDir).load(sink)
+        verifier.deliveredUpTo = cursor?.nextSeq
+        verifier.deliveredCheckpointSize = cursor?.checkpointSize
     }
 
     /// Sets `verifier` up to check the end of sink `sink` against the journal's end and the

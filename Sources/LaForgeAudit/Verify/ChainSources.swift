@@ -117,21 +117,52 @@ public enum ChainSource {
         }
         let checkpointPrefix: StaticString = #"{"checkpoint":"#
         let reader = LineReader()
-        // Entry lines are hashed on the other cores; checkpoints and problems keep their place.
+        // Entry lines are hashed on the other cores; checkpoints, problems and the rotation rule
+        // run on the verifier in their place in the order.
         let pipeline = LeafHashPipeline(verifier: verifier)
-        for path in paths where !pipeline.hasFailed {
+        let set = paths.count > 1 && rotationNumber(paths.last!) == nil
+        let boundary = RotationBoundary()
+        for (index, path) in paths.enumerated() where !pipeline.hasFailed {
+            if set, index == paths.count - 1, !FileManager.default.fileExists(atPath: path) {
+                // FileSink creates the active file again right after rotating (starting it with
+                // a copy of the last checkpoint): a set without one had it removed.
+                pipeline.other { verifier in
+                    let next = verifier.nextSeq ?? 0
+                    verifier.problem(
+                        .entryMissing, seq: next, location: path,
+                        "the active file of the set is missing (FileSink always keeps one after rotating, starting with a copy of the last checkpoint): "
+                            + "it was removed, and entries from \(next) on, if there were any, with it")
+                }
+                break
+            }
+            var endsWithCheckpoint = false
+            // Only the first record after a rotated file can close what its end left open.
+            var firstRecord = index > 0
             let end = reader.forEachLine(ofFileAt: path) { line, lineNumber, offset in
                 if line.count >= checkpointPrefix.utf8CodeUnitCount,
                    memcmp(line.baseAddress!, checkpointPrefix.utf8Start, checkpointPrefix.utf8CodeUnitCount) == 0
                 {
                     let location = "\(path):\(lineNumber)"
                     if let value = try? JSONParser.parse([UInt8](line)), case .string(let note)? = value["checkpoint"] {
-                        pipeline.other { $0.checkpoint(note, location: location) }
+                        let claimed = firstRecord ? ChainVerifier.claimedSize(note: note) : nil
+                        let closes = firstRecord
+                        pipeline.other { verifier in
+                            if closes { boundary.next(seq: claimed, verifier: verifier) }
+                            verifier.checkpoint(note, location: location)
+                        }
                     } else {
                         pipeline.other { $0.malformed("a checkpoint line that is not {\"checkpoint\": \"<note>\"}", location: location) }
                     }
+                    endsWithCheckpoint = true
+                    firstRecord = false
                 } else {
+                    if firstRecord {
+                        let seq = AuditEntry.link(line)?.seq
+                        pipeline.other { boundary.next(seq: seq, verifier: $0) }
+                    }
                     pipeline.entry(line, at: .line(lineNumber, of: path))
+                    endsWithCheckpoint = false
+                    firstRecord = false
                 }
                 if lineNumber % 65_536 == 0 { progress(readBytes + offset, totalBytes) }
                 return !pipeline.hasFailed
@@ -140,6 +171,9 @@ public enum ChainSource {
             case .complete(let size):
                 readBytes += size
                 progress(readBytes, totalBytes)
+                if set, index < paths.count - 1, !endsWithCheckpoint {
+                    pipeline.other { boundary.unterminated(path, verifier: $0) }
+                }
             case .stopped:
                 break
             case .unterminatedLine(let lineNumber):
@@ -151,6 +185,42 @@ public enum ChainSource {
             }
         }
         pipeline.drain()
+        boundary.end(verifier: verifier)
         return verifier.finish()
+    }
+}
+
+/// The rule at the end of each rotated file of a FileSink set: FileSink rotates only right after
+/// writing a checkpoint, so a rotated file always ends with one. One that does not lost its last
+/// lines; when what follows continues at the next seq (nothing else shows the cut: the next
+/// file starts with a copy of that checkpoint, or the entries simply go on), the checkpoint is
+/// reported missing there. When entries are missing too, the chain says so itself.
+private final class RotationBoundary {
+    // Touched only by the verifier's steps, which run one at a time in order.
+    private var open: (path: String, seq: UInt64)?
+
+    func unterminated(_ path: String, verifier: ChainVerifier) {
+        guard !verifier.hasFailed, !verifier.isLookingAhead, let next = verifier.nextSeq else { return }
+        open = (path, next)
+    }
+
+    /// The first record after a rotated file, with the seq (or size) it claims.
+    func next(seq: UInt64?, verifier: ChainVerifier) {
+        guard let (path, expected) = open else { return }
+        open = nil
+        if seq == expected { report(path, expected, verifier) }
+    }
+
+    func end(verifier: ChainVerifier) {
+        guard let (path, expected) = open else { return }
+        open = nil
+        report(path, expected, verifier)
+    }
+
+    private func report(_ path: String, _ seq: UInt64, _ verifier: ChainVerifier) {
+        verifier.problem(
+            .checkpointMissing, seq: seq, location: path,
+            "the rotated file does not end with a checkpoint (FileSink rotates only right after one): "
+                + "its last lines were removed, the checkpoint of size \(seq) with them")
     }
 }

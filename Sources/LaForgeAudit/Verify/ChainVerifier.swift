@@ -47,6 +47,9 @@ public final class ChainVerifier {
     /// says it delivered the sink up to (entries below it must be in the sink).
     public var journal: JournalLeaves?
     public var deliveredUpTo: UInt64?
+    /// The size of the newest checkpoint the host's cursor says it delivered to the sink: with
+    /// `journal`, every journal checkpoint up to it must be in the sink.
+    public var deliveredCheckpointSize: UInt64?
     /// The journal's entry count, when a sink is checked against the journal's end only (the
     /// default for `verify chain --sink` beside a journal): a sink behind it is reported, one
     /// ending before `deliveredUpTo` fails.
@@ -70,6 +73,10 @@ public final class ChainVerifier {
     }
 
     public var hasFailed: Bool { report.failure != nil }
+    /// The seq the next entry must have (nil before the first record).
+    public var nextSeq: UInt64? { expected }
+    /// Whether a gap is open while the records after it are searched for the missing entry.
+    public var isLookingAhead: Bool { pending != nil }
 
     private func fail(_ kind: VerificationFailure.Kind, _ seq: UInt64?, _ location: String, _ message: String) -> Bool {
         if report.failure == nil {
@@ -296,11 +303,25 @@ public final class ChainVerifier {
                 "the entries give root \(root.hexString.prefix(16))… but the checkpoint of size \(checkpoint.size) signed "
                     + "\(checkpoint.rootHash.hexString.prefix(16))…: entry \(last) was changed (every earlier entry is linked)")
         }
+        if let journal, let lost = journal.checkpointSizes(between: report.lastCheckpointSize ?? startSize ?? 0, and: checkpoint.size).first {
+            return checkpointMissing(lost, before: "the sink's next checkpoint is of size \(checkpoint.size)", location: location)
+        }
+        if collectsLeaves { leaves.appendCheckpoint(checkpoint.size) }
         report.checkpoints += 1
         if rootsSeen.last?.size != checkpoint.size { rootsSeen.append((checkpoint.size, root)) }
         report.lastCheckpointSize = checkpoint.size
         report.lastCheckpointRoot = root
         return true
+    }
+
+    /// A checkpoint of the journal's that the sink lacks (deleted from it, or never stored): no
+    /// entry is lost with it (a later checkpoint still signs them), but what the host delivered
+    /// is no longer all there, and nothing in the sink alone shows it.
+    private func checkpointMissing(_ size: UInt64, before what: String, location: String) -> Bool {
+        fail(
+            .checkpointMissing, size, location,
+            "the journal's checkpoint of size \(size) is not in the sink (\(what)): it was deleted from the sink, "
+                + "or the sink refused it (see its dead-letter file)")
     }
 
     /// The tree size a checkpoint note claims on its second line, read without trusting it:
@@ -367,6 +388,12 @@ public final class ChainVerifier {
                 _ = fail(
                     .entryMissing, end, lastEntryLocation.description,
                     "\(range) missing from the sink: the host delivered it up to seq \(delivered - 1) (its cursor), the sink ends at seq \(Int64(end) - 1)")
+            } else if let journal, let delivered = deliveredCheckpointSize,
+                let lost = journal.checkpointSizes(between: report.lastCheckpointSize ?? startSize ?? 0, and: delivered &+ 1).first
+            {
+                _ = checkpointMissing(
+                    lost, before: "the host delivered checkpoints up to size \(delivered) (its cursor); the sink's last is of size \(report.lastCheckpointSize ?? 0)",
+                    location: lastEntryLocation.description)
             } else if journalCount > end {
                 report.behindJournal = journalCount - end
                 report.warnings.append(

@@ -9,6 +9,8 @@ import LaForgePlugins
 public struct JournalLeaves: Sendable {
     private var bytes: [UInt8] = []
     public private(set) var count: UInt64 = 0
+    /// The tree sizes of the journal's verified checkpoints, ascending (sizes signed twice once).
+    public private(set) var checkpointSizes: [UInt64] = []
 
     public init() {}
 
@@ -16,6 +18,19 @@ public struct JournalLeaves: Sendable {
         precondition(hash.count == 32, "a leaf hash is 32 bytes")
         bytes += hash
         count += 1
+    }
+
+    public mutating func appendCheckpoint(_ size: UInt64) {
+        if checkpointSizes.last != size { checkpointSizes.append(size) }
+    }
+
+    /// The journal's checkpoint sizes above `lower` and below `upper` (both exclusive), size 0
+    /// left out (it covers nothing): the ones a sink holding checkpoints `lower` and `upper`
+    /// and none between has lost.
+    public func checkpointSizes(between lower: UInt64, and upper: UInt64) -> ArraySlice<UInt64> {
+        let start = checkpointSizes.firstIndex { $0 > lower && $0 > 0 } ?? checkpointSizes.endIndex
+        let end = checkpointSizes[start...].firstIndex { $0 >= upper } ?? checkpointSizes.endIndex
+        return checkpointSizes[start..<end]
     }
 
     /// Whether the journal's entry `seq` has leaf hash `hash`; nil when the journal has no such entry.

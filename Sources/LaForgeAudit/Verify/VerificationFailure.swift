@@ -13,6 +13,10 @@ public struct VerificationFailure: Error, Sendable, Equatable, CustomStringConve
         case checkpointForged = "checkpoint forged"
         /// A checkpoint contradicts the entries or an earlier checkpoint.
         case checkpointInconsistent = "checkpoint inconsistent"
+        /// A checkpoint that must be there is not: the one a rotated FileSink file ends with, or
+        /// one the journal signed and the host delivered to a sink (`--against-journal`); `seq`
+        /// is its tree size.
+        case checkpointMissing = "checkpoint missing"
         /// The input cannot be read as entries and checkpoints at all.
         case malformed = "malformed"
         /// Entries after the last checkpoint, which no signature covers (a failure only under

@@ -136,10 +136,24 @@ public struct StoredRecord {
     public var data: UnsafeRawBufferPointer
     /// Where a person finds the record in the sink (`table audit.entries, seq 41`).
     public var location: String
+    /// The hash the sink stored beside the bytes (an entry's leaf hash, a checkpoint's root),
+    /// 32 bytes, when it keeps one (PostgresAudit's `hash` and `root_hash` columns): compared
+    /// with what the bytes give, since queries over the sink read these columns.
+    public var storedHash: UnsafeRawBufferPointer?
+    /// An entry's stored prev_hash (32 bytes), when the sink keeps one apart from the bytes.
+    public var storedPrevHash: UnsafeRawBufferPointer?
 
-    /// A record over other bytes (a verifier's copy of what the sink returned).
-    package init(kind: AuditRecordKind?, rawKind: UInt32, seq: UInt64, data: UnsafeRawBufferPointer, location: String) {
-        (self.kind, self.rawKind, self.seq, self.data, self.location) = (kind, rawKind, seq, data, location)
+    public init(
+        kind: AuditRecordKind?, rawKind: UInt32, seq: UInt64, data: UnsafeRawBufferPointer, location: String,
+        storedHash: UnsafeRawBufferPointer? = nil, storedPrevHash: UnsafeRawBufferPointer? = nil
+    ) {
+        self.kind = kind
+        self.rawKind = rawKind
+        self.seq = seq
+        self.data = data
+        self.location = location
+        self.storedHash = storedHash
+        self.storedPrevHash = storedPrevHash
     }
 }
 
@@ -157,7 +171,9 @@ private struct StoredRecordVisitor {
             : UnsafeRawBufferPointer(start: record.data, count: record.data_len)
         let stored = StoredRecord(
             kind: AuditRecordKind(rawValue: record.kind), rawKind: record.kind, seq: record.seq, data: data,
-            location: location.map { String(cString: $0) } ?? "")
+            location: location.map { String(cString: $0) } ?? "",
+            storedHash: record.hash.map { UnsafeRawBufferPointer(start: $0, count: 32) },
+            storedPrevHash: record.prev_hash.map { UnsafeRawBufferPointer(start: $0, count: 32) })
         return visitor.pointee.visit(stored) ? 0 : 1
     }
 }

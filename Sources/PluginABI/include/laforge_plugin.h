@@ -319,7 +319,9 @@ typedef struct laforge_audit_sink_vtable {
      * > `from_seq` right after the entry that completes it (size N after entry N - 1); when
      * `from_seq` is 0, the checkpoint of size 0 comes first, before entry 0. Records and `location` are borrowed for the call to `visit` only. In a
      * record, `data`/`data_len` are the stored bytes exactly as written; `hash` and `prev_hash`
-     * may be NULL (the host recomputes everything from `data`). `location` is where a person
+     * may be NULL (the host recomputes everything from `data`); a sink that stores them apart
+     * from `data` (a table's columns) passes what it stored, and the host fails verification
+     * when they are not what `data` gives (queries over the sink read those copies). `location` is where a person
      * finds the record in the sink, e.g. "table audit.entries, seq 41". `visit` returns 0 to go
      * on and non-zero to stop: read_back then returns LAFORGE_OK at once. Returns LAFORGE_OK
      * after the last record; LAFORGE_RETRY when the storage is unreachable; another status with

@@ -46,6 +46,14 @@ import Testing
         #expect(report?["failure"]?["kind"]?.stringValue == "checkpoint forged", "\(result.output)")
         #expect(report?["failure"]?["seq"]?.intValue == 20, "\(result.output)")
         #expect(try StoreDigest(sandbox.stateDirectory) == before, "verify changed the store")
+
+        // The writer's next open cuts the frame (it may be a torn write), keeps its bytes aside
+        // and says loudly that a signed checkpoint may be what it removed (#17 item 1).
+        let emit = try sandbox.laforge(["audit", "emit", "--action", "schema.change", "--user", "after-change"])
+        #expect(emit.status == 0, "\(emit.output)")
+        #expect(emit.stderr.contains("A CHECKPOINT FRAME WAS REMOVED"), "\(emit.output)")
+        let kept = sandbox.stateDirectory + "/journal/recovered/checkpoints.log.\(last.offset)"
+        #expect(FileManager.default.contents(atPath: kept).map { [UInt8]($0) } == Array(bytes[last.offset...]), "\(kept)")
     }
 
     @Test(arguments: [

@@ -13,34 +13,40 @@ import Testing
 /// frames and lines, forged appends and removed files. Every tamper is detected by both, at the
 /// same seq (journal frames: the seq of the frame changed), and neither changes a byte.
 @Suite struct IndependentVerifierTests {
-    /// A store of 300 entries (checkpoint every 40, a final one), journal segments of 64 KiB and
-    /// a FileSink rotated every 16 KB, built once and copied for each case.
+    /// A store of `entries` entries emitted in groups of `group` (checkpoint every
+    /// `checkpointEvery`, a final one), journal segments of `segmentBytes` and a FileSink rotated
+    /// every `rotateBytes`, each entry's text padded by `padding` bytes (few entries, several
+    /// files), built once and copied for each case. The default: 300 entries,
+    /// checkpoints every 40, segments of 64 KiB, rotation every 16 KB.
     final class Store: @unchecked Sendable {
         let sandbox: AuditSandbox
         var journal: String { sandbox.stateDirectory + "/journal" }
         var sinkDirectory: String { sandbox.root + "/sink" }
         var key: String { sandbox.stateDirectory + "/keys/checkpoint.pub" }
 
-        init() throws {
+        init(
+            entries: Int = 300, group: Int = 10, checkpointEvery: Int = 40, segmentBytes: Int = 65536, rotateBytes: Int = 16000,
+            padding: Int = 0
+        ) throws {
             sandbox = try AuditSandbox()
             try sandbox.writeConfig(audit: """
                   checkpoints:
-                    every_entries: 40
+                    every_entries: \(checkpointEvery)
                     every_ms: 0
                   journal:
-                    segment_bytes: 65536
+                    segment_bytes: \(segmentBytes)
                   sinks:
                     - name: file
                       library: libFileSink.so
                       config:
                         path: \(sandbox.root)/sink/audit.ndjson
-                        rotate_bytes: 16000
+                        rotate_bytes: \(rotateBytes)
                 """)
-            // Groups of 10, so checkpoints are signed along the way (every 40 entries).
+            // In groups, so checkpoints are signed along the way.
             let log = try AuditLog.open(config: sandbox.config(), logger: CapturedLog().logger)
-            for group in stride(from: 0, to: 300, by: 10) {
-                try log.emit((group..<(group + 10)).map {
-                    auditEvent("user-\($0)", data: ["n": .number(Double($0)), "text": .string("é✓ \"q\" \\ \($0)")])
+            for start in stride(from: 0, to: entries, by: group) {
+                try log.emit((start..<min(start + group, entries)).map {
+                    auditEvent("user-\($0)", data: ["n": .number(Double($0)), "text": .string("é✓ \"q\" \\ \($0)" + String(repeating: "p", count: padding))])
                 })
             }
             try log.close()
@@ -63,12 +69,15 @@ import Testing
     /// Copies the store into a case folder, applies `tamper` to it, and runs both verifiers on
     /// `target` (nil: the journal; else a FileSink path relative to the sink folder).
     /// With `textSeq`, the text report (standard error) must name that seq too.
+    /// With `knownEntries`, both verifiers are told the entry count the store held when last
+    /// verified, kept outside it (`--state` with a state file, `verify.py --known-entries`).
     func judge(
-        _ name: String, target: String? = nil, textSeq: Int? = nil, _ tamper: (_ journal: String, _ sink: String) throws -> Void
+        _ name: String, target: String? = nil, textSeq: Int? = nil, store given: Store? = nil, knownEntries: Int? = nil,
+        _ tamper: (_ journal: String, _ sink: String) throws -> Void
     ) throws
         -> (laforge: Verdict, python: Verdict, name: String)
     {
-        let store = try Self.store.get()
+        let store = try given ?? Self.store.get()
         let folder = store.sandbox.root + "/case-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -85,6 +94,15 @@ import Testing
             python += ["--file", folder + "/sink/" + target]
         } else {
             python.append(folder + "/state/journal")
+        }
+        // Beside the case folder, not in it: a passing run rewrites it.
+        let state = folder + ".state.json"
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        if let knownEntries {
+            try #"{"entries":\#(knownEntries),"source":"the store before the case","verified_at":"2026-12-01T00:00:00.000000Z"}"#
+                .write(toFile: state, atomically: true, encoding: .utf8)
+            arguments += ["--state", state]
+            python += ["--known-entries", String(knownEntries)]
         }
         let swiftRun = try CLIRunner.run(arguments)
         if let textSeq {
@@ -135,6 +153,8 @@ import Testing
                 disagreements.append("\(name): laforge \(laforge), verify.py \(python)")
             }
             if let seq = expectedSeq[name] { #expect(laforge.seq == seq, "\(name): located at \(laforge), not seq \(seq)") }
+            // #17 item 3: a changed checkpoint frame is located too, in the JSON report.
+            if name.contains("checkpoints.log") && !laforge.valid { #expect(laforge.seq != nil, "\(name): no seq in the report") }
         }
         #expect(disagreements.isEmpty, "\(disagreements.count) of \(results.count) cases disagree:\n\(disagreements.joined(separator: "\n"))")
     }
