@@ -12,8 +12,9 @@ import LaForgePlugins
 /// steps (`DeadLetterDispositions`), so a replay killed at any point is safe to run again:
 /// what was replayed is not sent again, and the one record in doubt is re-sent, which the
 /// sink takes as one (ABI.md: sinks are idempotent by seq). When the sink can read back, a
-/// record it acknowledged is looked up there before it counts as replayed: a sink that keeps
-/// records strictly in seq order (FileSink) acknowledges an older seq without storing it.
+/// record it acknowledged is looked up there (for FileSink, which has no read_back, in its files)
+/// before it counts as replayed: a sink that keeps records strictly in seq order (FileSink)
+/// acknowledges an older seq without storing it.
 public struct DeadLetterReplay {
     public struct Report: Sendable {
         /// Replayed now, in the order sent.
@@ -164,8 +165,26 @@ public struct DeadLetterReplay {
     /// For a sink with read_back: the acknowledged record must be there (same seq and kind; for
     /// an entry, the same bytes).
     private func confirmStored(_ record: AuditRecord, id: DeadLetter.RecordID) throws {
-        guard sink.canReadBack else { return }
         var found = false
+        if !sink.canReadBack {
+            // FileSink offers no read_back: its files are read the way `verify chain --sink` does.
+            guard let instance = log.config.sinks.first(where: { $0.name == sink.name }), instance.library.contains("FileSink"),
+                let path = instance.configJSON["path"]?.stringValue
+            else { return }
+            let note = String(decoding: record.data, as: UTF8.self)
+            for file in ChainSource.fileSet(for: path) where !found {
+                guard let data = FileManager.default.contents(atPath: file) else { continue }
+                for line in data.split(separator: 0x0A) where !found {
+                    if record.kind == .entry {
+                        found = Array(line) == record.data
+                    } else if line.starts(with: Array(#"{"checkpoint""#.utf8)) {
+                        found = (try? JSONParser.parse(Array(line)))?["checkpoint"]?.stringValue == note
+                    }
+                }
+            }
+            guard found else { throw notHeld(id) }
+            return
+        }
         do {
             try sink.readBack(chainID: log.chainID, from: record.kind == .entry ? record.seq : (record.seq == 0 ? 0 : record.seq - 1)) { stored in
                 guard stored.kind == record.kind, stored.seq == record.seq else {
@@ -177,11 +196,13 @@ public struct DeadLetterReplay {
         } catch {
             throw DeadLetterError(.delivery, "sink \(sink.name) acknowledged \(id) but reading it back failed: \(error); it stays open (in doubt) and is sent again by the next replay")
         }
-        guard found else {
-            throw SinkAnswer(error: DeadLetterError(
-                .delivery,
-                "sink \(sink.name) acknowledged \(id) but does not hold it when read back (a sink that keeps records in seq order skips a seq older than what it already holds); it stays open, and the entry stays in the journal"))
-        }
+        guard found else { throw notHeld(id) }
+    }
+
+    private func notHeld(_ id: DeadLetter.RecordID) -> SinkAnswer {
+        SinkAnswer(error: DeadLetterError(
+            .delivery,
+            "sink \(sink.name) acknowledged \(id) but does not hold it when read back (a sink that keeps records in seq order skips a seq older than what it already holds); it stays open, and the entry stays in the journal"))
     }
 }
 

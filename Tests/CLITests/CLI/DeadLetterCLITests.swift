@@ -262,4 +262,49 @@ import Testing
         let entries = try sandbox.read(sinkPath).split(separator: "\n").filter { !$0.hasPrefix(#"{"checkpoint""#) }
         #expect(entries.count == (try sandbox.journalEntries().count))
     }
+
+    /// FileSink keeps records in seq order: once it holds later entries it acknowledges an older
+    /// one without storing it. The replay reads the sink back, finds the record missing, says so
+    /// and leaves the dead letter open, never marking it replayed.
+    @Test func aSinkThatAcknowledgesWithoutStoringLeavesTheDeadLetterOpen() throws {
+        let sandbox = try AuditSandbox()
+        let sinkPath = sandbox.root + "/sink/audit.ndjson"
+        try sandbox.writeConfig(audit: """
+              checkpoints:
+                every_entries: 0
+                every_ms: 0
+              delivery:
+                retry_base_ms: 1
+                retry_cap_ms: 5
+                max_attempts: 2
+              sinks:
+                - name: file
+                  library: libFileSink.so
+                  config:
+                    path: \(sinkPath)
+            """)
+        try FileManager.default.createDirectory(atPath: sandbox.root + "/sink", withIntermediateDirectories: true)
+        try String(repeating: String(repeating: "x", count: 99) + "\n", count: 400).write(toFile: sinkPath, atomically: true, encoding: .utf8)
+        let log = try AuditLog.open(config: sandbox.config(), logger: CapturedLog().logger)
+        try log.emit(auditEvent("early"))
+        try log.close()
+        let full = try LaForgeChild(
+            ["audit", "deliver", "--timeout", "60", "--config", sandbox.configPath, "--plugin-dir", CLIRunner.buildDirectory],
+            in: sandbox.root, tag: "full", shell: "trap '' XFSZ; ulimit -f 24;")
+        #expect(full.wait() == 0, "\(full.stderr)")
+        try FileManager.default.removeItem(atPath: sinkPath)
+        // Later entries reach the sink first.
+        let more = try AuditLog.open(config: sandbox.config(), logger: CapturedLog().logger)
+        try more.emit(auditEvent("later"))
+        try more.close()
+        let deliver = try sandbox.laforge(["audit", "deliver", "--timeout", "60"])
+        #expect(deliver.status == 0, "\(deliver.output)")
+
+        let replay = try sandbox.laforge(["deadletter", "replay", "file", "entry:0"])
+        #expect(replay.status == 2, "\(replay.output)")
+        #expect(replay.stderr.contains("acknowledged entry:0 but does not hold it when read back"), "\(replay.output)")
+        let list = try sandbox.laforge(["deadletter", "list", "--sink", "file", "--json"])
+        let states = try JSONParser.parse(list.stdout).arrayValue?.filter { $0["id"]?.stringValue == "entry:0" }.map { $0["state"]?.stringValue }
+        #expect(states == ["pending"], "\(list.output)")
+    }
 }
