@@ -32,6 +32,7 @@ extension AuditLogError {
     var exitCode: ExitCode {
         switch kind {
         case .invalidEvent: return LaForgeExit.invalidInput
+        case .notFound: return LaForgeExit.notFound
         case .configuration: return LaForgeExit.configError
         case .notDurable, .storage, .corrupt, .keyUnavailable: return LaForgeExit.runtimeError
         }
@@ -322,7 +323,13 @@ extension AuditCommand {
                 var entries = try reader.tail(n)
                 var next = try entries.last.map { $0.seq + 1 } ?? reader.size()
                 while true {
-                    for entry in entries { printEntry(entry, json: json) }
+                    for entry in entries {
+                        printEntry(entry, json: json)
+                        // stdout into a pipe is block-buffered: a follower (`| grep`, a log
+                        // shipper) would see nothing until 4 KiB had gathered. Each line at once.
+                        // (fflush(nil): every stream, so no reference to C's global `stdout`.)
+                        if follow { fflush(nil) }
+                    }
                     guard follow else { return }
                     usleep(200_000)
                     entries = try reader.scan(from: next)

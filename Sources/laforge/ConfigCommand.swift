@@ -38,6 +38,9 @@ struct ConfigCommand: ParsableCommand {
             let runtime = try global.startRuntime()
             defer { runtime.close() }
             let config = runtime.config
+            do { try AuditKeys(config: config).checkRecordable() } catch {
+                throw fail("\(config.sourcePath): this configuration cannot record: \(error.message)", error.exitCode)
+            }
             if json {
                 func instance(_ name: String, _ library: PluginLibrary) -> JSONValue {
                     .object(["name": .string(name), "plugin": .string(library.descriptor.name), "version": .string(library.descriptor.version)])

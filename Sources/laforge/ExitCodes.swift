@@ -11,7 +11,10 @@ enum LaForgeExit {
     static let pluginLoadError = ExitCode(4)
     /// An audit event (flags, --json, --stdin) is malformed.
     static let invalidInput = ExitCode(5)
-    // 64 (usage) is ArgumentParser's ExitCode.validationFailure.
+    /// What the command names does not exist: an entry past the journal's end (`audit prove`).
+    static let notFound = ExitCode(6)
+    /// A usage error: an unknown option, a missing argument (ArgumentParser's validationFailure).
+    static let usage = ExitCode.validationFailure
 }
 
 /// Prints an error the way every command does and returns the exit code for it.

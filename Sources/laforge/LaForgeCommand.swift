@@ -8,7 +8,8 @@ struct LaForgeCommand: ParsableCommand {
         abstract: "LaForge enterprise runtime: plugins, configuration, audit trail.",
         discussion: """
             Exit codes: 0 success, 1 verification failed (signature, conformance), 2 runtime \
-            error, 3 configuration error, 4 plugin load error, 5 invalid event input, 64 usage error.
+            error, 3 configuration error, 4 plugin load error, 5 invalid event input, 6 not found, 64 usage \
+            error (docs/CLI.md).
             """,
         version: ABIVersion.hostVersion,
         subcommands: [

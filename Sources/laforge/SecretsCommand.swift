@@ -36,10 +36,12 @@ struct SecretsCommand: ParsableCommand {
         }
 
         func cipher(_ runtime: PluginRuntime) throws(ExitCode) -> EnvelopeCipher {
+            try requireSecretBackend(runtime)
             do {
                 return try EnvelopeCipher(backend: runtime.secretBackend(named: backend), keyID: key)
             } catch {
-                throw fail(error.description, ExitCode.validationFailure)
+                // Backends exist, but --backend names none of them or several need naming.
+                throw fail(error.description, LaForgeExit.usage)
             }
         }
     }
@@ -56,6 +58,7 @@ struct SecretsCommand: ParsableCommand {
         func run() throws {
             let runtime = try global.startRuntime()
             defer { runtime.close() }
+            try requireSecretBackend(runtime)
             let value: SecretValue
             do throws(SecretResolutionError) {
                 value = try runtime.secrets.resolveSecret(reference)
@@ -130,4 +133,10 @@ struct SecretsCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// Every secrets command fails the same way, exit 3, when the configuration has no backend.
+func requireSecretBackend(_ runtime: PluginRuntime) throws(ExitCode) {
+    guard runtime.secretBackends.isEmpty else { return }
+    throw fail("no secret backend is configured (add secret_backends to \(runtime.config.sourcePath))", LaForgeExit.configError)
 }

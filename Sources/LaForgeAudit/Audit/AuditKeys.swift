@@ -22,6 +22,15 @@ package struct AuditKeys {
         return (config.stateDir as NSString).appendingPathComponent("keys/\(defaultName)")
     }
 
+    /// `laforge config validate`: whether this configuration can record. In production the
+    /// checkpoint signing key must already exist (and unwrap, when a KMS wraps it), since emit
+    /// would refuse to start without it; reading it changes nothing. Development generates it
+    /// on first use, so there is nothing to check.
+    package func checkRecordable() throws(AuditLogError) {
+        guard config.mode == .production else { return }
+        _ = try checkpointSigner(origin: "laforge/config-validate")
+    }
+
     /// The checkpoint signer, plus a notice when it was just generated.
     func checkpointSigner(origin: String) throws(AuditLogError) -> (Ed25519SigningKey, notice: String?) {
         let keyPath = path(configured: config.audit.checkpoints.keyFile, defaultName: "checkpoint")

@@ -15,6 +15,8 @@ public struct AuditLogError: Error, Sendable, CustomStringConvertible {
         /// The checkpoint signing key cannot be had for now (the KMS that unwraps it is down or
         /// refuses): entries are still recorded, checkpoints follow when the key is back.
         case keyUnavailable
+        /// What the caller asked for does not exist (an entry past the journal's end).
+        case notFound
     }
 
     public var kind: Kind

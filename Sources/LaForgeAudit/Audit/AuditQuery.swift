@@ -164,11 +164,15 @@ public struct AuditReader: Sendable {
             }
             return true
         }
+        guard seq < UInt64(leaves.count) else {
+            throw AuditLogError(.notFound, "no entry \(seq): the journal holds \(leaves.count) entries")
+        }
         guard let stored = newest else {
             throw AuditLogError(.storage, "no checkpoint yet: run `laforge audit emit` or wait for the next checkpoint")
         }
         guard seq < newestSize else {
-            throw AuditLogError(.invalidEvent, "entry \(seq) is not covered by the newest checkpoint (size \(newestSize)) yet")
+            // Transient, not the caller's mistake: the next checkpoint covers it (exit 2, retry).
+            throw AuditLogError(.storage, "entry \(seq) is not covered by the newest checkpoint (size \(newestSize)) yet; retry after the next checkpoint")
         }
         guard let value = try? JSONParser.parse(stored), case .string(let note)? = value["note"] else {
             throw AuditLogError(.storage, "the newest checkpoint is unreadable")

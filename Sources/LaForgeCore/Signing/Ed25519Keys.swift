@@ -171,7 +171,9 @@ public enum KeyFileWriter {
         }
         // Missing parent folders are created owner-only (0700): they hold private keys
         // (`keys generate --out keys/release` in a fresh checkout). Existing ones are left as they are.
-        let folder = (path as NSString).deletingLastPathComponent
+        // (Not NSString.deletingLastPathComponent: corelibs Foundation traps on a one-letter
+        // path such as "k".)
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ""
         if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

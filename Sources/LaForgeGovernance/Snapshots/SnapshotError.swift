@@ -29,7 +29,7 @@ extension SnapshotError {
     init(_ error: AuditLogError) {
         switch error.kind {
         case .configuration: self.init(.configuration, error.message)
-        case .invalidEvent: self.init(.invalidInput, error.message)
+        case .invalidEvent, .notFound: self.init(.invalidInput, error.message)
         case .corrupt: self.init(.corrupt, error.message)
         case .notDurable, .storage, .keyUnavailable: self.init(.storage, error.message)
         }

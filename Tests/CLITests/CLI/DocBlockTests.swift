@@ -153,6 +153,8 @@ import Testing
         let key = try FileManager.default.attributesOfItem(atPath: directory + "/keys/release")
         #expect((key[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         #expect(FileManager.default.fileExists(atPath: directory + "/keys/release.pub"))
+        // A bare one-letter name in the working directory (no folder to create).
+        #expect(try CLIRunner.run(["keys", "generate", "--out", "k"], in: directory).status == 0)
         let nested = try CLIRunner.run(["keys", "generate", "--out", directory + "/a/b/c/key"])
         #expect(nested.status == 0, "\(nested.output)")
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory + "/keys")

@@ -42,6 +42,10 @@ import Testing
             \(sinkConfig)
                     connect_timeout: 2
             """.write(toFile: path, atomically: true, encoding: .utf8)
+        // config validate also checks that production can record: the checkpoint key must exist.
+        if !FileManager.default.fileExists(atPath: directory + "/state/keys/checkpoint") {
+            _ = try CLIRunner.run(["keys", "generate", "--out", directory + "/state/keys/checkpoint"])
+        }
         // (scripts/test sets no PG* variable; an empty one would count as set for libpq.)
         return try CLIRunner.run(["config", "validate", "--config", path], environment: environment)
     }
