@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LaForgeHost
 
 @main
@@ -21,6 +22,10 @@ struct LaForgeCommand: ParsableCommand {
 
     /// Global options may come before the subcommand (GlobalOptionPlacement says why they move).
     static func main() {
+        // A parent may have left SIGTERM ignored (ignored signals survive exec): then
+        // `audit tail --follow` and every other command without its own stop could not be ended
+        // by a service manager. Commands that stop cleanly install their handler (SignalStop).
+        signal(SIGTERM, SIG_DFL)
         main(GlobalOptionPlacement.reorder(Array(CommandLine.arguments.dropFirst()), root: Self.self))
     }
 }

@@ -115,13 +115,15 @@ import Testing
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
         try process.run()
+        // SIGKILL: ends the follower whatever its signal dispositions (and does not flush stdio).
+        let pid = process.processIdentifier
         defer {
-            process.terminate()
+            kill(pid, SIGKILL)
             process.waitUntilExit()
         }
-        // A bound on the wait, not a timing claim: a follower that never writes is ended (SIGTERM
-        // does not flush stdio), the pipe closes and the expectation below fails.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { process.terminate() } }
+        // A bound on the wait, not a timing claim: a follower that never writes is ended, the
+        // pipe closes and the expectation below fails.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { kill(pid, SIGKILL) } }
         let emit = try CLIRunner.run(["audit", "emit", "--actor", "followed", "--action", "a.b", "--config", config])
         #expect(emit.status == 0, "\(emit.output)")
         // availableData blocks until the follower writes; with block buffering it would write
