@@ -33,7 +33,14 @@ enum ProcessMemoryScan {
             guard bounds.count == 2, var start = UInt(bounds[0], radix: 16), let end = UInt(bounds[1], radix: 16) else { continue }
             while start < end {
                 let count = Int(min(UInt(chunkSize + masked.count), end - start))
-                let read = pread(memory, scratch.baseAddress!, count, off_t(Int64(bitPattern: UInt64(start))))
+                var read = pread(memory, scratch.baseAddress!, count, off_t(Int64(bitPattern: UInt64(start))))
+                // Interrupted (child processes of other tests send SIGCHLD): read the same place
+                // again rather than skip it.
+                var interruptions = 0
+                while read < 0, errno == EINTR, interruptions < 100 {
+                    interruptions += 1
+                    read = pread(memory, scratch.baseAddress!, count, off_t(Int64(bitPattern: UInt64(start))))
+                }
                 guard read > 0 else {
                     // A page unmapped since maps was read (other threads allocate and free while
                     // the scan runs): skip that page, not the rest of the region.
