@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import LaForgeCore
 @testable import LaForgeTestSupport
@@ -124,8 +125,18 @@ import Testing
         // A bound on the wait, not a timing claim: a follower that never writes is ended, the
         // pipe closes and the expectation below fails.
         DispatchQueue.global().asyncAfter(deadline: .now() + 60) { if process.isRunning { kill(pid, SIGKILL) } }
-        let emit = try CLIRunner.run(["audit", "emit", "--actor", "followed", "--action", "a.b", "--config", config])
-        #expect(emit.status == 0, "\(emit.output)")
+        // The follower takes the journal's size when it opens it, at a moment this test cannot
+        // see; an entry recorded before that is behind it (-n 0). So emit once a second until
+        // the reader has a line: one of them is recorded while it follows.
+        let received = ReceivedFlag()
+        let emitter = Thread {
+            for _ in 0..<50 where !received.value.load(ordering: .acquiring) {
+                _ = try? CLIRunner.run(["audit", "emit", "--actor", "followed", "--action", "a.b", "--config", config])
+                usleep(1_000_000)
+            }
+        }
+        emitter.start()
+        defer { received.value.store(true, ordering: .releasing) }
         // availableData blocks until the follower writes; with block buffering it would write
         // only at exit (and the terminate above comes after this read).
         let reading = pipe.fileHandleForReading
@@ -135,6 +146,12 @@ import Testing
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
         }
+        received.value.store(true, ordering: .releasing)
         #expect(text.contains("followed"), "\(text)")
     }
+}
+
+/// Set once the follower's line has arrived, so the emitting thread stops.
+private final class ReceivedFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
